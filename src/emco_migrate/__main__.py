@@ -1,0 +1,5 @@
+"""Allow ``python -m emco_migrate``."""
+
+from emco_migrate.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""The ``emco-migrate`` command line: one entry point, one module per subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+from emco_migrate import __version__
+from emco_migrate.errors import UserError
+
+
+class Subcommand(Protocol):
+    """What every subcommand module provides."""
+
+    HELP: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+# Subcommand name -> module. Modules are imported only when their command runs, so
+# `emco-migrate start` does not pay for FastAPI and the emulator.
+SUBCOMMANDS: dict[str, str] = {
+    "worker": "emco_migrate.worker.main",
+    "http-server": "emco_migrate.workflowclients.http_server.main",
+    "start": "emco_migrate.workflowclients.migrate_workflowclient.main",
+    "status": "emco_migrate.workflowclients.status_cli",
+    "cancel": "emco_migrate.workflowclients.cancel_cli",
+    "emco-sim": "emco_migrate.emcosim.main",
+    "emcoctl": "emco_migrate.emcoctl.main",
+    "demo": "emco_migrate.devstack.demo",
+    "up": "emco_migrate.devstack.up",
+}
+
+# Short help shown in `emco-migrate --help` without importing every module.
+SUMMARIES: dict[str, str] = {
+    "worker": "run the worker that executes EmcoMigrateWorkflow",
+    "http-server": "serve POST /invoke/{client} for EMCO's workflowmgr",
+    "start": "start a migrate workflow from a WfTemporalSpec JSON file",
+    "status": "show a workflow's state, history, query result and result",
+    "cancel": "cancel or terminate a workflow",
+    "emco-sim": "run the local EMCO API emulator",
+    "emcoctl": "apply/get/delete EMCO resource YAML (emcoctl-compatible)",
+    "demo": "run the whole migration demo locally and exit",
+    "up": "start the local stack and keep it running",
+}
+
+
+def _load(name: str) -> Subcommand:
+    module = importlib.import_module(SUBCOMMANDS[name])
+    return module  # type: ignore[return-value]
+
+
+def build_parser(selected: str | None) -> argparse.ArgumentParser:
+    """Build the parser; only the selected subcommand's module is imported."""
+    parser = argparse.ArgumentParser(
+        prog="emco-migrate",
+        description="Migrate EMCO-deployed apps between clusters with a Temporal workflow.",
+    )
+    parser.add_argument("--version", action="version", version=f"emco-migrate {__version__}")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level for diagnostic output on stderr (default: INFO)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, summary in SUMMARIES.items():
+        sp = sub.add_parser(name, help=summary, description=summary)
+        if name == selected:
+            _load(name).add_arguments(sp)
+    return parser
+
+
+def _selected_command(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if arg in SUBCOMMANDS:
+            return arg
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    selected = _selected_command(argv)
+    args = build_parser(selected).parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return _load(args.command).run(args)
+    except UserError as err:
+        print(f"emco-migrate {args.command}: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""Starting the local stack: Temporal dev server, emulator, worker and HTTP server."""

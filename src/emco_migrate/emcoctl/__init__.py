@@ -1,0 +1,1 @@
+"""An emcoctl-compatible applier for EMCO resource YAML files."""

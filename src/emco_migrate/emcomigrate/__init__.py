@@ -1,0 +1,1 @@
+"""The migrate workflow, its activities and the EMCO orchestrator client."""

@@ -1,0 +1,18 @@
+"""Names fixed by the wire contract with EMCO and the Go reference (declared once)."""
+
+WORKFLOW_NAME = "EmcoMigrateWorkflow"
+TASK_QUEUE = "MIGRATION_TASK_Q"
+
+ACTIVITY_GET_DIG_APP_INTENTS = "GetDigAppIntents"
+ACTIVITY_UPDATE_APP_INTENTS = "UpdateAppIntents"
+ACTIVITY_DO_DIG_UPDATE = "DoDigUpdate"
+
+# Key of activityOptions / activityParams that applies to every activity.
+ALL_ACTIVITIES = "all-activities"
+
+QUERY_CURRENT_STATE = "current-state"
+STATE_STARTED = "started"
+STATE_COMPLETED = "completed"
+
+# The workflow client name the HTTP server serves built in.
+MIGRATE_WORKFLOW_CLIENT = "migrate_workflowclient"

@@ -1,0 +1,670 @@
+"""The Go wire format of EMCO's Temporal specs: parsed and emitted here and nowhere else.
+
+EMCO's workflowmgr and the Go reference client encode Temporal SDK v1.13.1 structs with no
+JSON tags: keys are Go field names, durations are integer nanoseconds, every field is always
+emitted. Decoding follows Go's `encoding/json`: an exact key match first, else a
+case-insensitive one; the last duplicate wins; unknown keys are ignored; ``null`` leaves a
+field at its zero value; integers must be integer literals. See docs/ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+
+
+class WireError(ValueError):
+    """Input that Go's decoder would refuse; ``field`` is the dotted path of the culprit."""
+
+    def __init__(self, field_path: str, message: str) -> None:
+        super().__init__(f"{field_path}: {message}" if field_path else message)
+        self.field = field_path
+        self.reason = message
+
+
+# --------------------------------------------------------------------------- JSON text
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object as its key/value pairs in document order (duplicates kept)."""
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON text keeping every object's pairs in order, as Go's decoder sees them.
+
+    Raises `WireError` for malformed JSON, naming the position.
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise WireError("", f"body is not UTF-8 (byte {err.start})") from None
+    try:
+        return json.loads(data, object_pairs_hook=_Pairs, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise WireError("", f"malformed JSON: {err.msg} at line {err.lineno} column {err.colno}")
+
+
+def _reject_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"invalid literal {name}", name, 0)
+
+
+def _pairs(value: Any) -> Iterable[tuple[str, Any]]:
+    if isinstance(value, _Pairs):
+        return value
+    if isinstance(value, Mapping):
+        return value.items()
+    raise TypeError(value)
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, _Pairs | Mapping)
+
+
+def plain(value: Any) -> Any:
+    """Turn parsed pairs back into dicts (last duplicate wins), recursively."""
+    if _is_object(value):
+        return {k: plain(v) for k, v in _pairs(value)}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def _go_escape(text: str) -> str:
+    out = json.dumps(text, ensure_ascii=False)
+    return (
+        out.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+        .replace("\\b", "\\u0008")
+        .replace("\\f", "\\u000c")
+    )
+
+
+def go_float(value: float) -> str:
+    """Format a float64 the way Go's encoding/json does (2, 1.5, 1e+21, 1e-07 -> 1e-7)."""
+    if not math.isfinite(value):
+        raise WireError("", f"unsupported value: {value!r}")
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    if 1e-6 <= abs(value) < 1e21:
+        text = repr(value)
+        if "e" in text:  # repr uses exponents from 1e16; Go spells those out
+            text = f"{value:f}".rstrip("0").rstrip(".")
+        return text[:-2] if text.endswith(".0") else text
+    mantissa, _, exponent = repr(value).partition("e")
+    if mantissa.endswith(".0"):
+        mantissa = mantissa[:-2]
+    sign = exponent[0] if exponent[0] in "+-" else "+"
+    digits = exponent.lstrip("+-").lstrip("0") or "0"
+    return f"{mantissa}e{sign}{digits}"
+
+
+def dumps(value: Any) -> str:
+    """Encode like Go's `json.Marshal`: compact, Go escapes and float format.
+
+    Dict keys keep their insertion order, so callers emit structs in Go declaration order
+    and maps sorted (as Go does).
+    """
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return go_float(value)
+    if isinstance(value, str):
+        return _go_escape(value)
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{_go_escape(k)}:{dumps(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(dumps(v) for v in value) + "]"
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def dump_bytes(value: Any) -> bytes:
+    """`dumps` as UTF-8 bytes."""
+    return dumps(value).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- Go decoding
+
+
+def _fold(key: str) -> str:
+    # Go's EqualFold uses Unicode simple folding: s/ſ and k/K (Kelvin) fold together.
+    return key.casefold().replace("ſ", "s").replace("\u212a", "k")
+
+
+def _go_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _struct_fields(value: Any, path: str, names: Iterable[str], go_type: str) -> dict[str, Any]:
+    """Match an object's keys to Go field names; return {field: raw value} (last wins)."""
+    if value is None:
+        return {}
+    if not _is_object(value):
+        raise WireError(path, f"expected an object ({go_type}), got {_go_type(value)}")
+    names = list(names)
+    exact = set(names)
+    folded = {_fold(n): n for n in names}
+    found: dict[str, Any] = {}
+    for key, raw in _pairs(value):
+        name = key if key in exact else folded.get(_fold(key))
+        if name is not None:
+            found[name] = raw
+    return found
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _string(value: Any, path: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise WireError(path, f"expected a string, got {_go_type(value)}")
+    return value
+
+
+def _bool(value: Any, path: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise WireError(path, f"expected true or false, got {_go_type(value)}")
+    return value
+
+
+def _int(value: Any, path: str, bounds: tuple[int, int], what: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise WireError(path, f"expected {what}, got {_go_type(value)}")
+    if isinstance(value, float):
+        raise WireError(path, f"expected {what}, got the non-integer number {value!r}")
+    if not bounds[0] <= value <= bounds[1]:
+        raise WireError(path, f"{value} is out of range for {what}")
+    return value
+
+
+def _duration(value: Any, path: str) -> int:
+    return _int(value, path, INT64, "an integer number of nanoseconds")
+
+
+def _float(value: Any, path: str) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise WireError(path, f"expected a number, got {_go_type(value)}")
+    return float(value)
+
+
+def _string_list(value: Any, path: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise WireError(path, f"expected an array of strings, got {_go_type(value)}")
+    return tuple(_string(v, f"{path}[{i}]") for i, v in enumerate(value))
+
+
+def _map(
+    value: Any, path: str, decode: Callable[[Any, str], T], what: str
+) -> dict[str, T] | None:
+    if value is None:
+        return None
+    if not _is_object(value):
+        raise WireError(path, f"expected an object ({what}), got {_go_type(value)}")
+    out: dict[str, T] = {}
+    for key, raw in _pairs(value):
+        out[key] = decode(raw, f"{path}[{key!r}]")
+    return out
+
+
+def _any_object(value: Any, path: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not _is_object(value):
+        raise WireError(path, f"expected an object, got {_go_type(value)}")
+    return {k: _go_interface(v) for k, v in _pairs(value)}
+
+
+def _go_interface(value: Any) -> Any:
+    """A value decoded into Go's interface{}: numbers become float64, objects maps."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, list):
+        return [_go_interface(v) for v in value]
+    return {k: _go_interface(v) for k, v in _pairs(value)}
+
+
+# --------------------------------------------------------------------------- SDK structs
+
+
+@dataclass(frozen=True)
+class RetryPolicySpec:
+    """`temporal.RetryPolicy` as Go sends it; 0 means "unset" everywhere."""
+
+    initial_interval_ns: int = 0
+    backoff_coefficient: float = 0.0
+    maximum_interval_ns: int = 0
+    maximum_attempts: int = 0
+    non_retryable_error_types: tuple[str, ...] | None = None
+
+    GO_NAMES = (
+        "InitialInterval",
+        "BackoffCoefficient",
+        "MaximumInterval",
+        "MaximumAttempts",
+        "NonRetryableErrorTypes",
+    )
+
+    @classmethod
+    def decode(cls, value: Any, path: str) -> RetryPolicySpec | None:
+        """Decode a Go `*RetryPolicy` (``null`` -> None)."""
+        if value is None:
+            return None
+        f = _struct_fields(value, path, cls.GO_NAMES, "RetryPolicy")
+        return cls(
+            initial_interval_ns=_duration(f.get("InitialInterval"), _join(path, "InitialInterval")),
+            backoff_coefficient=_float(
+                f.get("BackoffCoefficient"), _join(path, "BackoffCoefficient")
+            ),
+            maximum_interval_ns=_duration(f.get("MaximumInterval"), _join(path, "MaximumInterval")),
+            maximum_attempts=_int(
+                f.get("MaximumAttempts"), _join(path, "MaximumAttempts"), INT32, "an int32"
+            ),
+            non_retryable_error_types=_string_list(
+                f.get("NonRetryableErrorTypes"), _join(path, "NonRetryableErrorTypes")
+            ),
+        )
+
+    def encode(self) -> dict[str, Any]:
+        """The Go JSON object, fields in declaration order."""
+        return {
+            "InitialInterval": self.initial_interval_ns,
+            "BackoffCoefficient": self.backoff_coefficient,
+            "MaximumInterval": self.maximum_interval_ns,
+            "MaximumAttempts": self.maximum_attempts,
+            "NonRetryableErrorTypes": (
+                None
+                if self.non_retryable_error_types is None
+                else list(self.non_retryable_error_types)
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class ActivityOptionsSpec:
+    """`workflow.ActivityOptions` as Go sends it."""
+
+    task_queue: str = ""
+    schedule_to_close_ns: int = 0
+    schedule_to_start_ns: int = 0
+    start_to_close_ns: int = 0
+    heartbeat_ns: int = 0
+    wait_for_cancellation: bool = False
+    activity_id: str = ""
+    retry_policy: RetryPolicySpec | None = None
+
+    GO_NAMES = (
+        "TaskQueue",
+        "ScheduleToCloseTimeout",
+        "ScheduleToStartTimeout",
+        "StartToCloseTimeout",
+        "HeartbeatTimeout",
+        "WaitForCancellation",
+        "ActivityID",
+        "RetryPolicy",
+    )
+
+    @classmethod
+    def decode(cls, value: Any, path: str) -> ActivityOptionsSpec:
+        """Decode a Go `ActivityOptions` value (``null`` -> zero value)."""
+        f = _struct_fields(value, path, cls.GO_NAMES, "ActivityOptions")
+        return cls(
+            task_queue=_string(f.get("TaskQueue"), _join(path, "TaskQueue")),
+            schedule_to_close_ns=_duration(
+                f.get("ScheduleToCloseTimeout"), _join(path, "ScheduleToCloseTimeout")
+            ),
+            schedule_to_start_ns=_duration(
+                f.get("ScheduleToStartTimeout"), _join(path, "ScheduleToStartTimeout")
+            ),
+            start_to_close_ns=_duration(
+                f.get("StartToCloseTimeout"), _join(path, "StartToCloseTimeout")
+            ),
+            heartbeat_ns=_duration(f.get("HeartbeatTimeout"), _join(path, "HeartbeatTimeout")),
+            wait_for_cancellation=_bool(
+                f.get("WaitForCancellation"), _join(path, "WaitForCancellation")
+            ),
+            activity_id=_string(f.get("ActivityID"), _join(path, "ActivityID")),
+            retry_policy=RetryPolicySpec.decode(f.get("RetryPolicy"), _join(path, "RetryPolicy")),
+        )
+
+    def encode(self) -> dict[str, Any]:
+        """The Go JSON object, fields in declaration order."""
+        return {
+            "TaskQueue": self.task_queue,
+            "ScheduleToCloseTimeout": self.schedule_to_close_ns,
+            "ScheduleToStartTimeout": self.schedule_to_start_ns,
+            "StartToCloseTimeout": self.start_to_close_ns,
+            "HeartbeatTimeout": self.heartbeat_ns,
+            "WaitForCancellation": self.wait_for_cancellation,
+            "ActivityID": self.activity_id,
+            "RetryPolicy": None if self.retry_policy is None else self.retry_policy.encode(),
+        }
+
+
+@dataclass(frozen=True)
+class StartOptionsSpec:
+    """`client.StartWorkflowOptions` as Go sends it."""
+
+    id: str = ""
+    task_queue: str = ""
+    execution_timeout_ns: int = 0
+    run_timeout_ns: int = 0
+    task_timeout_ns: int = 0
+    id_reuse_policy: int = 0
+    error_when_already_started: bool = False
+    retry_policy: RetryPolicySpec | None = None
+    cron_schedule: str = ""
+    memo: dict[str, Any] | None = None
+    search_attributes: dict[str, Any] | None = None
+
+    GO_NAMES = (
+        "ID",
+        "TaskQueue",
+        "WorkflowExecutionTimeout",
+        "WorkflowRunTimeout",
+        "WorkflowTaskTimeout",
+        "WorkflowIDReusePolicy",
+        "WorkflowExecutionErrorWhenAlreadyStarted",
+        "RetryPolicy",
+        "CronSchedule",
+        "Memo",
+        "SearchAttributes",
+    )
+
+    @classmethod
+    def decode(cls, value: Any, path: str) -> StartOptionsSpec:
+        """Decode a Go `StartWorkflowOptions` value."""
+        f = _struct_fields(value, path, cls.GO_NAMES, "StartWorkflowOptions")
+        return cls(
+            id=_string(f.get("ID"), _join(path, "ID")),
+            task_queue=_string(f.get("TaskQueue"), _join(path, "TaskQueue")),
+            execution_timeout_ns=_duration(
+                f.get("WorkflowExecutionTimeout"), _join(path, "WorkflowExecutionTimeout")
+            ),
+            run_timeout_ns=_duration(f.get("WorkflowRunTimeout"), _join(path, "WorkflowRunTimeout")),
+            task_timeout_ns=_duration(
+                f.get("WorkflowTaskTimeout"), _join(path, "WorkflowTaskTimeout")
+            ),
+            id_reuse_policy=_int(
+                f.get("WorkflowIDReusePolicy"),
+                _join(path, "WorkflowIDReusePolicy"),
+                INT32,
+                "an integer WorkflowIdReusePolicy (0-3)",
+            ),
+            error_when_already_started=_bool(
+                f.get("WorkflowExecutionErrorWhenAlreadyStarted"),
+                _join(path, "WorkflowExecutionErrorWhenAlreadyStarted"),
+            ),
+            retry_policy=RetryPolicySpec.decode(f.get("RetryPolicy"), _join(path, "RetryPolicy")),
+            cron_schedule=_string(f.get("CronSchedule"), _join(path, "CronSchedule")),
+            memo=_any_object(f.get("Memo"), _join(path, "Memo")),
+            search_attributes=_any_object(
+                f.get("SearchAttributes"), _join(path, "SearchAttributes")
+            ),
+        )
+
+    def encode(self) -> dict[str, Any]:
+        """The Go JSON object, fields in declaration order, maps sorted."""
+        return {
+            "ID": self.id,
+            "TaskQueue": self.task_queue,
+            "WorkflowExecutionTimeout": self.execution_timeout_ns,
+            "WorkflowRunTimeout": self.run_timeout_ns,
+            "WorkflowTaskTimeout": self.task_timeout_ns,
+            "WorkflowIDReusePolicy": self.id_reuse_policy,
+            "WorkflowExecutionErrorWhenAlreadyStarted": self.error_when_already_started,
+            "RetryPolicy": None if self.retry_policy is None else self.retry_policy.encode(),
+            "CronSchedule": self.cron_schedule,
+            "Memo": _sorted_deep(self.memo),
+            "SearchAttributes": _sorted_deep(self.search_attributes),
+        }
+
+
+def _sorted_deep(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _sorted_deep(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_deep(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class WorkflowParamsSpec:
+    """EMCO's `WorkflowParams`: per-activity options and string parameters."""
+
+    activity_options: dict[str, ActivityOptionsSpec] | None = None
+    activity_params: dict[str, dict[str, str] | None] | None = None
+
+    GO_NAMES = ("activityOptions", "activityParams")
+
+    @classmethod
+    def decode(cls, value: Any, path: str = "") -> WorkflowParamsSpec:
+        """Decode a `WorkflowParams` object (tags `activityOptions`, `activityParams`)."""
+        f = _struct_fields(value, path, cls.GO_NAMES, "WorkflowParams")
+        options_path = _join(path, "activityOptions")
+        params_path = _join(path, "activityParams")
+        return cls(
+            activity_options=_map(
+                f.get("activityOptions"),
+                options_path,
+                ActivityOptionsSpec.decode,
+                "activity name -> ActivityOptions",
+            ),
+            activity_params=_map(
+                f.get("activityParams"),
+                params_path,
+                lambda v, p: _map(v, p, _string, "parameter name -> string"),
+                "activity name -> parameters",
+            ),
+        )
+
+    def encode(self) -> dict[str, Any]:
+        """Go JSON: both keys are `omitempty`, so nil or empty maps are left out."""
+        out: dict[str, Any] = {}
+        if self.activity_options:
+            out["activityOptions"] = {
+                k: self.activity_options[k].encode() for k in sorted(self.activity_options)
+            }
+        if self.activity_params:
+            out["activityParams"] = {
+                k: (None if v is None else {pk: v[pk] for pk in sorted(v)})
+                for k, v in sorted(self.activity_params.items())
+            }
+        return out
+
+
+@dataclass(frozen=True)
+class TemporalSpec:
+    """EMCO's `WfTemporalSpec`: the body workflowmgr POSTs to ``/invoke/{client}``."""
+
+    workflow_client_name: str = ""
+    start_options: StartOptionsSpec = field(default_factory=StartOptionsSpec)
+    params: WorkflowParamsSpec = field(default_factory=WorkflowParamsSpec)
+
+    GO_NAMES = ("workflowClientName", "workflowStartOptions", "workflowParams")
+
+    @classmethod
+    def decode(cls, value: Any, path: str = "") -> TemporalSpec:
+        """Decode a parsed `WfTemporalSpec` object."""
+        f = _struct_fields(value, path, cls.GO_NAMES, "WfTemporalSpec")
+        return cls(
+            workflow_client_name=_string(
+                f.get("workflowClientName"), _join(path, "workflowClientName")
+            ),
+            start_options=StartOptionsSpec.decode(
+                f.get("workflowStartOptions"), _join(path, "workflowStartOptions")
+            ),
+            params=WorkflowParamsSpec.decode(
+                f.get("workflowParams"), _join(path, "workflowParams")
+            ),
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> TemporalSpec:
+        """Parse JSON text with Go's rules; raises `WireError`."""
+        return cls.decode(loads(data))
+
+    def encode(self) -> dict[str, Any]:
+        """The Go JSON object (workflowParams is always emitted, as Go does)."""
+        return {
+            "workflowClientName": self.workflow_client_name,
+            "workflowStartOptions": self.start_options.encode(),
+            "workflowParams": self.params.encode(),
+        }
+
+    def to_json(self) -> bytes:
+        """The exact bytes workflowmgr would POST."""
+        return dump_bytes(self.encode())
+
+
+def decode_workflow_params(data: bytes | str) -> WorkflowParamsSpec:
+    """Decode the workflow input payload (`*WorkflowParams`); raises `WireError`."""
+    value = loads(data)
+    if value is None:
+        raise WireError("", "workflow input is null; expected a WorkflowParams object")
+    return WorkflowParamsSpec.decode(value)
+
+
+# --------------------------------------------------------------------------- MigParam
+
+
+@dataclass(frozen=True)
+class AppIntentRef:
+    """`AppNameIntentPair`: an app and the name of its placement intent."""
+
+    app: str
+    intent: str
+
+
+@dataclass(frozen=True)
+class MigParam:
+    """The Go reference's activity input/output and workflow result (`MigParam`).
+
+    ``extensions`` carries this implementation's additional result fields; they are
+    emitted after the Go fields, which Go readers ignore.
+    """
+
+    in_params: dict[str, str] | None = None
+    placement_intents_url: str = ""
+    placement_intents: tuple[str, ...] | None = None
+    app_intents: dict[str, tuple[AppIntentRef, ...] | None] | None = None
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    GO_NAMES = (
+        "InParams",
+        "GenericPlacementIntentURL",
+        "GenericPlacementIntents",
+        "AppNameIntentPairs",
+    )
+
+    @classmethod
+    def decode(cls, value: Any, path: str = "") -> MigParam:
+        """Decode a MigParam object, keeping unknown keys as ``extensions``."""
+        f = _struct_fields(value, path, cls.GO_NAMES, "MigParam")
+        pairs_path = _join(path, "AppNameIntentPairs")
+
+        def decode_pairs(v: Any, p: str) -> tuple[AppIntentRef, ...] | None:
+            if v is None:
+                return None
+            if not isinstance(v, list):
+                raise WireError(p, f"expected an array, got {_go_type(v)}")
+            refs = []
+            for i, item in enumerate(v):
+                g = _struct_fields(item, f"{p}[{i}]", ("AppName", "AppIntentName"), "pair")
+                refs.append(
+                    AppIntentRef(
+                        app=_string(g.get("AppName"), f"{p}[{i}].AppName"),
+                        intent=_string(g.get("AppIntentName"), f"{p}[{i}].AppIntentName"),
+                    )
+                )
+            return tuple(refs)
+
+        folded = {_fold(n) for n in cls.GO_NAMES}
+        extensions = (
+            {k: plain(v) for k, v in _pairs(value) if _fold(k) not in folded}
+            if _is_object(value)
+            else {}
+        )
+        return cls(
+            in_params=_map(f.get("InParams"), _join(path, "InParams"), _string, "strings"),
+            placement_intents_url=_string(
+                f.get("GenericPlacementIntentURL"), _join(path, "GenericPlacementIntentURL")
+            ),
+            placement_intents=_string_list(
+                f.get("GenericPlacementIntents"), _join(path, "GenericPlacementIntents")
+            ),
+            app_intents=_map(f.get("AppNameIntentPairs"), pairs_path, decode_pairs, "pairs"),
+            extensions=extensions,
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> MigParam:
+        """Parse JSON text with Go's rules; raises `WireError`."""
+        return cls.decode(loads(data))
+
+    def encode(self) -> dict[str, Any]:
+        """Go JSON: declaration order, maps sorted, extensions last."""
+        out: dict[str, Any] = {
+            "InParams": None if self.in_params is None else _sorted_deep(self.in_params),
+            "GenericPlacementIntentURL": self.placement_intents_url,
+            "GenericPlacementIntents": (
+                None if self.placement_intents is None else list(self.placement_intents)
+            ),
+            "AppNameIntentPairs": (
+                None
+                if self.app_intents is None
+                else {
+                    gpi: (
+                        None
+                        if refs is None
+                        else [{"AppName": r.app, "AppIntentName": r.intent} for r in refs]
+                    )
+                    for gpi, refs in sorted(self.app_intents.items())
+                }
+            ),
+        }
+        out.update(self.extensions)
+        return out
+
+    def to_json(self) -> bytes:
+        """The bytes Go's `json.Marshal(&migParam)` produces (plus any extensions)."""
+        return dump_bytes(self.encode())

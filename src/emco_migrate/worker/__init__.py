@@ -1,0 +1,1 @@
+"""The worker process that runs the migrate workflow and its activities."""

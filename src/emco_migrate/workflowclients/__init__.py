@@ -1,0 +1,1 @@
+"""Workflow clients: the common HTTP server EMCO calls, and the clients it can run."""

@@ -1,0 +1,1 @@
+"""The common HTTP server that EMCO's workflowmgr calls to start workflows."""

@@ -1,0 +1,1 @@
+"""The migrate workflow client: starts EmcoMigrateWorkflow from a WfTemporalSpec."""

@@ -1,0 +1,1 @@
+"""Fixtures for stack tests (filled in by that part)."""
