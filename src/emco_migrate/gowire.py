@@ -33,8 +33,13 @@ class WireError(ValueError):
 # --------------------------------------------------------------------------- JSON text
 
 
-class _Pairs(list[tuple[str, Any]]):
+class _Pairs:
     """A JSON object as its key/value pairs in document order (duplicates kept)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[tuple[str, Any]]) -> None:
+        self.items = items
 
 
 def loads(data: bytes | str) -> Any:
@@ -50,7 +55,9 @@ def loads(data: bytes | str) -> Any:
     try:
         return json.loads(data, object_pairs_hook=_Pairs, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
-        raise WireError("", f"malformed JSON: {err.msg} at line {err.lineno} column {err.colno}")
+        raise WireError(
+            "", f"malformed JSON: {err.msg} at line {err.lineno} column {err.colno}"
+        ) from None
 
 
 def _reject_constant(name: str) -> Any:
@@ -59,7 +66,7 @@ def _reject_constant(name: str) -> Any:
 
 def _pairs(value: Any) -> Iterable[tuple[str, Any]]:
     if isinstance(value, _Pairs):
-        return value
+        return value.items
     if isinstance(value, Mapping):
         return value.items()
     raise TypeError(value)
@@ -144,8 +151,9 @@ def dump_bytes(value: Any) -> bytes:
 
 
 def _fold(key: str) -> str:
-    # Go's EqualFold uses Unicode simple folding: s/ſ and k/K (Kelvin) fold together.
-    return key.casefold().replace("ſ", "s").replace("\u212a", "k")
+    # Go's EqualFold uses Unicode simple folding; casefold() also folds the long s
+    # (U+017F) to "s" and the Kelvin sign (U+212A) to "k", as Go does.
+    return key.casefold()
 
 
 def _go_type(value: Any) -> str:
@@ -231,9 +239,7 @@ def _string_list(value: Any, path: str) -> tuple[str, ...] | None:
     return tuple(_string(v, f"{path}[{i}]") for i, v in enumerate(value))
 
 
-def _map(
-    value: Any, path: str, decode: Callable[[Any, str], T], what: str
-) -> dict[str, T] | None:
+def _map(value: Any, path: str, decode: Callable[[Any, str], T], what: str) -> dict[str, T] | None:
     if value is None:
         return None
     if not _is_object(value):
@@ -420,7 +426,9 @@ class StartOptionsSpec:
             execution_timeout_ns=_duration(
                 f.get("WorkflowExecutionTimeout"), _join(path, "WorkflowExecutionTimeout")
             ),
-            run_timeout_ns=_duration(f.get("WorkflowRunTimeout"), _join(path, "WorkflowRunTimeout")),
+            run_timeout_ns=_duration(
+                f.get("WorkflowRunTimeout"), _join(path, "WorkflowRunTimeout")
+            ),
             task_timeout_ns=_duration(
                 f.get("WorkflowTaskTimeout"), _join(path, "WorkflowTaskTimeout")
             ),

@@ -1,1 +1,84 @@
-"""Fixtures for stack tests (filled in by that part)."""
+"""Fixtures that run the migrate worker against a real Temporal dev server."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import RawValue
+from temporalio.worker import Worker
+
+from emco_migrate.emcomigrate.activities import MigrationActivities
+from emco_migrate.emcomigrate.names import TASK_QUEUE, WORKFLOW_NAME
+from emco_migrate.emcomigrate.workflows import EmcoMigrateWorkflow
+from emco_migrate.worker.main import activity_methods
+
+VECTORS = Path(__file__).parents[1] / "fixtures" / "vectors"
+
+
+def json_payload(data: bytes) -> RawValue:
+    """Workflow input exactly as the Go client sends it (json/plain)."""
+    return RawValue(Payload(metadata={"encoding": b"json/plain"}, data=data))
+
+
+@asynccontextmanager
+async def running_worker(client: Client, http: httpx.AsyncClient) -> AsyncIterator[Worker]:
+    """An in-process worker for EmcoMigrateWorkflow whose activities use ``http``."""
+    async with Worker(
+        client,
+        task_queue=TASK_QUEUE,
+        workflows=[EmcoMigrateWorkflow],
+        activities=activity_methods(MigrationActivities(http)),
+    ) as worker:
+        yield worker
+
+
+class Starter:
+    """Starts migrate workflows with unique IDs and terminates leftovers at teardown."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.handles: list[WorkflowHandle[object, object]] = []
+
+    async def start(
+        self, input_json: bytes, *, workflow_id: str | None = None
+    ) -> WorkflowHandle[object, object]:
+        handle: WorkflowHandle[object, object] = await self.client.start_workflow(
+            WORKFLOW_NAME,
+            json_payload(input_json),
+            id=workflow_id or f"test-{uuid.uuid4()}",
+            task_queue=TASK_QUEUE,
+        )
+        self.handles.append(handle)
+        return handle
+
+    async def cleanup(self) -> None:
+        for handle in self.handles:
+            with contextlib.suppress(Exception):
+                await handle.terminate("test teardown")
+
+
+@pytest.fixture
+async def starter(temporal_client: Client) -> AsyncIterator[Starter]:
+    """Start migrate workflows; any still running at the end are terminated."""
+    s = Starter(temporal_client)
+    yield s
+    await s.cleanup()
+
+
+def vector_input(*, options: dict[str, object] | None = None, **params: str) -> bytes:
+    """The Go sample's workflow input (vectors/workflow-input-04.json) with some
+    ``activityParams["all-activities"]`` values replaced, and optionally other options."""
+    data = json.loads((VECTORS / "workflow-input-04.json").read_bytes())
+    data["activityParams"]["all-activities"].update(params)
+    if options is not None:
+        data["activityOptions"] = options
+    return json.dumps(data, separators=(",", ":")).encode()

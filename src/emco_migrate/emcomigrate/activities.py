@@ -1,0 +1,147 @@
+"""The migrate workflow's activities: all EMCO I/O happens here.
+
+The three Go-named activities take and return the Go reference's `MigParam` JSON
+(wire-format.md §3.3), so Go and Python workers can share the task queue.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from temporalio import activity
+from temporalio.api.common.v1 import Payload
+from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
+
+from emco_migrate.emcomigrate.emco_client import EmcoClient
+from emco_migrate.emcomigrate.names import (
+    ACTIVITY_DO_DIG_UPDATE,
+    ACTIVITY_GET_DIG_APP_INTENTS,
+    ACTIVITY_UPDATE_APP_INTENTS,
+    ALL_ACTIVITIES,
+)
+from emco_migrate.emcomigrate.types import (
+    AppIntent,
+    MigrationParams,
+    ParamError,
+    single_cluster_intent,
+)
+from emco_migrate.gowire import AppIntentRef, MigParam, WireError
+
+log = logging.getLogger(__name__)
+
+ERROR_INVALID_INPUT = "InvalidActivityInput"
+
+# Extension key of MigParam holding the revision /update returned (Go readers ignore it).
+KEY_NEW_REVISION = "NewRevision"
+
+
+def encode_payload(param: MigParam) -> RawValue:
+    """A MigParam as the json/plain payload Go's data converter would write."""
+    return RawValue(Payload(metadata={"encoding": b"json/plain"}, data=param.to_json()))
+
+
+def decode_payload(value: RawValue) -> MigParam:
+    """A json/plain MigParam payload; bad input fails the activity without retries."""
+    encoding = value.payload.metadata.get("encoding", b"").decode(errors="replace")
+    if encoding != "json/plain":
+        raise ApplicationError(
+            f"expected a json/plain MigParam payload, got encoding {encoding!r}",
+            type=ERROR_INVALID_INPUT,
+            non_retryable=True,
+        )
+    try:
+        return MigParam.from_json(value.payload.data)
+    except WireError as err:
+        raise ApplicationError(
+            f"invalid MigParam: {err}", type=ERROR_INVALID_INPUT, non_retryable=True
+        ) from err
+
+
+def migration_params(param: MigParam) -> MigrationParams:
+    """The typed migration request carried in MigParam.InParams."""
+    try:
+        return MigrationParams.from_activity_params({ALL_ACTIVITIES: param.in_params})
+    except ParamError as err:
+        raise ApplicationError(
+            f"invalid MigParam.InParams: {err}", type=ERROR_INVALID_INPUT, non_retryable=True
+        ) from err
+
+
+def placement_intents_url(params: MigrationParams) -> str:
+    """The URL string the Go reference stores in GenericPlacementIntentURL."""
+    d = params.dig
+    return (
+        f"{d.emco_url}/v2/projects/{d.project}/composite-apps/{d.composite_app}/{d.version}"
+        f"/deployment-intent-groups/{d.dig}/generic-placement-intents"
+    )
+
+
+class MigrationActivities:
+    """Activities sharing one long-lived HTTP client to EMCO."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    def _emco(self, params: MigrationParams) -> EmcoClient:
+        return EmcoClient(self._http, params.dig.emco_url)
+
+    @activity.defn(name=ACTIVITY_GET_DIG_APP_INTENTS)
+    async def get_dig_app_intents(self, value: RawValue) -> RawValue:
+        """Record the DIG's placement intents and, for each, its (app, app intent) pairs."""
+        param = decode_payload(value)
+        params = migration_params(param)
+        emco = self._emco(params)
+        pairs: dict[str, tuple[AppIntentRef, ...] | None] = {}
+        for gpi in await emco.placement_intents(params.dig):
+            intents = await emco.app_intents(params.dig, gpi)
+            pairs[gpi] = tuple(AppIntentRef(i.app, i.name) for i in intents)
+        log.info("DIG %s has app intents %s", params.dig.dig, pairs)
+        return encode_payload(
+            MigParam(
+                in_params=param.in_params,
+                placement_intents_url=placement_intents_url(params),
+                placement_intents=param.placement_intents,
+                app_intents=pairs,
+                extensions=param.extensions,
+            )
+        )
+
+    @activity.defn(name=ACTIVITY_UPDATE_APP_INTENTS)
+    async def update_app_intents(self, value: RawValue) -> RawValue:
+        """Point every recorded app intent at the target cluster (allOf the target).
+
+        Each intent is read first so its name, app and metadata are kept. PUT replaces the
+        intent, so a retry after a partial failure is harmless.
+        """
+        param = decode_payload(value)
+        params = migration_params(param)
+        emco = self._emco(params)
+        target_intent = single_cluster_intent(params.target)
+        for gpi, refs in sorted((param.app_intents or {}).items()):
+            if not refs:
+                continue
+            current = {i.name: i for i in await emco.app_intents(params.dig, gpi)}
+            for ref in refs:
+                intent = current.get(ref.intent) or AppIntent(gpi, ref.intent, ref.app)
+                await emco.put_app_intent(params.dig, intent.with_intent(target_intent))
+                activity.heartbeat(ref.intent)
+        return value
+
+    @activity.defn(name=ACTIVITY_DO_DIG_UPDATE)
+    async def do_dig_update(self, value: RawValue) -> RawValue:
+        """Ask EMCO to apply the changed intents (POST /update, 202 + new revision)."""
+        param = decode_payload(value)
+        params = migration_params(param)
+        revision = await self._emco(params).update(params.dig)
+        log.info("DIG %s updated to revision %d", params.dig.dig, revision)
+        return encode_payload(
+            MigParam(
+                in_params=param.in_params,
+                placement_intents_url=param.placement_intents_url,
+                placement_intents=param.placement_intents,
+                app_intents=param.app_intents,
+                extensions={**param.extensions, KEY_NEW_REVISION: revision},
+            )
+        )

@@ -1,0 +1,202 @@
+"""The EMCO orchestrator REST calls the migration needs, with errors classified once.
+
+4xx answers (except 408 and 429) become non-retryable `ApplicationError`s carrying EMCO's
+status and message; 5xx, 408, 429, timeouts and connection errors become retryable ones,
+left to Temporal's retry policy. The HTTP client does no retries of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from temporalio.exceptions import ApplicationError
+
+from emco_migrate.emcomigrate.types import AppIntent, DigRef
+
+ERROR_REJECTED = "EmcoRequestRejected"
+ERROR_UNAVAILABLE = "EmcoUnavailable"
+ERROR_BAD_RESPONSE = "EmcoBadResponse"
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+RETRYABLE_4XX = frozenset({408, 429})
+
+
+def new_http_client(timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
+    """The one long-lived HTTP client a worker uses for EMCO (pooled, with timeouts)."""
+    return httpx.AsyncClient(
+        timeout=timeout,
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        headers={"User-Agent": "emco-migrate"},
+    )
+
+
+def path(*segments: str) -> str:
+    """A URL path from segments, each percent-quoted."""
+    return "/" + "/".join(quote(s, safe="") for s in segments)
+
+
+def dig_path(dig: DigRef, *rest: str) -> str:
+    """The path of a DIG or one of its sub-resources (``rest``), segments quoted."""
+    return "/v2" + path(
+        "projects",
+        dig.project,
+        "composite-apps",
+        dig.composite_app,
+        dig.version,
+        "deployment-intent-groups",
+        dig.dig,
+        *rest,
+    )
+
+
+def _message(response: httpx.Response) -> str:
+    text = response.text.strip()
+    return " ".join(text.split())[:500] or response.reason_phrase
+
+
+class EmcoClient:
+    """Calls one EMCO orchestrator; every method raises `ApplicationError` on failure."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
+        self._http = http
+        self._base = base_url.rstrip("/")
+
+    async def _request(
+        self,
+        method: str,
+        url_path: str,
+        *,
+        expect: tuple[int, ...],
+        json_body: Any = None,
+        params: list[tuple[str, str]] | None = None,
+    ) -> httpx.Response:
+        url = self._base + url_path
+        what = f"{method} {url_path}"
+        try:
+            response = await self._http.request(
+                method,
+                url,
+                content=None if json_body is None else json.dumps(json_body).encode(),
+                headers={"Content-Type": "application/json"} if json_body is not None else None,
+                params=tuple(params) if params else None,
+            )
+        except httpx.TimeoutException as err:
+            raise ApplicationError(
+                f"EMCO did not answer {what} in time ({type(err).__name__})",
+                type=ERROR_UNAVAILABLE,
+            ) from err
+        except httpx.TransportError as err:
+            raise ApplicationError(
+                f"cannot reach EMCO at {self._base} for {what}: {err or type(err).__name__}",
+                type=ERROR_UNAVAILABLE,
+            ) from err
+        if response.status_code in expect:
+            return response
+        status = response.status_code
+        message = f"EMCO answered {status} to {what}: {_message(response)}"
+        details = {"status": status, "method": method, "path": url_path, "body": _message(response)}
+        if 400 <= status < 500 and status not in RETRYABLE_4XX:
+            raise ApplicationError(message, details, type=ERROR_REJECTED, non_retryable=True)
+        raise ApplicationError(message, details, type=ERROR_UNAVAILABLE)
+
+    @staticmethod
+    def _json(response: httpx.Response, what: str) -> Any:
+        try:
+            return response.json()
+        except ValueError as err:
+            raise ApplicationError(
+                f"EMCO sent invalid JSON for {what}: {_message(response)}",
+                type=ERROR_BAD_RESPONSE,
+                non_retryable=True,
+            ) from err
+
+    async def placement_intents(self, dig: DigRef) -> list[str]:
+        """Names of the DIG's generic placement intents, in EMCO's order."""
+        url_path = dig_path(dig, "generic-placement-intents")
+        body = self._json(await self._request("GET", url_path, expect=(200,)), url_path)
+        return [_name(item, url_path) for item in body or []]
+
+    async def app_intents(self, dig: DigRef, placement_intent: str) -> list[AppIntent]:
+        """The app intents of one generic placement intent, full bodies kept."""
+        url_path = dig_path(dig, "generic-placement-intents", placement_intent, "app-intents")
+        body = self._json(await self._request("GET", url_path, expect=(200,)), url_path)
+        intents = []
+        for item in body or []:
+            spec = item.get("spec") or {} if isinstance(item, dict) else {}
+            intents.append(
+                AppIntent(
+                    placement_intent=placement_intent,
+                    name=_name(item, url_path),
+                    app=str(spec.get("app", "")),
+                    body=item,
+                )
+            )
+        return intents
+
+    async def put_app_intent(self, dig: DigRef, intent: AppIntent) -> int:
+        """Create or replace an app intent (EMCO answers 201 or 200); returns the status."""
+        url_path = dig_path(
+            dig, "generic-placement-intents", intent.placement_intent, "app-intents", intent.name
+        )
+        response = await self._request("PUT", url_path, expect=(200, 201), json_body=intent.body)
+        return response.status_code
+
+    async def update(self, dig: DigRef) -> int:
+        """POST /update; EMCO answers 202 with the new revision as a bare integer."""
+        url_path = dig_path(dig, "update")
+        response = await self._request("POST", url_path, expect=(202,))
+        revision = self._json(response, url_path)
+        if isinstance(revision, bool) or not isinstance(revision, int):
+            raise ApplicationError(
+                f"EMCO answered 202 to POST {url_path} but the body {response.text!r} "
+                "is not an integer revision",
+                type=ERROR_BAD_RESPONSE,
+                non_retryable=True,
+            )
+        return revision
+
+    async def rollback(self, dig: DigRef, revision: int, description: str) -> None:
+        """POST /rollback to an earlier revision (EMCO wants the revision as a string)."""
+        await self._request(
+            "POST",
+            dig_path(dig, "rollback"),
+            expect=(202,),
+            json_body={
+                "metadata": {"description": description},
+                "spec": {"revision": str(revision)},
+            },
+        )
+
+    async def status(self, dig: DigRef, params: list[tuple[str, str]]) -> dict[str, Any]:
+        """GET the DIG status with the given query parameters."""
+        url_path = dig_path(dig, "status")
+        body = self._json(
+            await self._request("GET", url_path, expect=(200,), params=params), url_path
+        )
+        if not isinstance(body, dict):
+            raise ApplicationError(
+                f"EMCO sent a non-object status for {url_path}",
+                type=ERROR_BAD_RESPONSE,
+                non_retryable=True,
+            )
+        return body
+
+    async def get_json(self, url_path: str) -> Any:
+        """GET any orchestrator/clm/dcm resource as JSON (200 expected)."""
+        response = await self._request("GET", url_path, expect=(200,))
+        return self._json(response, url_path)
+
+
+def _name(item: Any, where: str) -> str:
+    metadata = item.get("metadata") if isinstance(item, dict) else None
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    if not isinstance(name, str) or not name:
+        raise ApplicationError(
+            f"EMCO listed an item without metadata.name at {where}",
+            type=ERROR_BAD_RESPONSE,
+            non_retryable=True,
+        )
+    return name

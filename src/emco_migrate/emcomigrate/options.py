@@ -1,0 +1,176 @@
+"""Mapping Go's Temporal option structs (zero = unset, int ns) onto the Python SDK.
+
+Rules (wire-format.md §5): 0 means "unset"; a non-zero duration is rounded *up* to whole
+microseconds (Python's timedelta resolution), so 10 ns becomes 1 µs and never "unset";
+BackoffCoefficient 0 becomes the default 2.0; nothing the SDK or server would reject is
+passed on: such values fail with an error naming the field instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityCancellationType
+
+from emco_migrate.emcomigrate.names import (
+    ACTIVITY_DO_DIG_UPDATE,
+    ACTIVITY_GET_DIG_APP_INTENTS,
+    ACTIVITY_UPDATE_APP_INTENTS,
+    ALL_ACTIVITIES,
+)
+from emco_migrate.gowire import ActivityOptionsSpec, RetryPolicySpec
+
+NS_PER_US = 1_000
+DEFAULT_INITIAL_INTERVAL = timedelta(seconds=1)
+DEFAULT_BACKOFF = 2.0
+DEFAULT_START_TO_CLOSE_NS = 60 * 1_000_000_000
+
+# The activities whose options EMCO's intent may set, in the order the workflow runs them.
+GO_ACTIVITIES = (
+    ACTIVITY_GET_DIG_APP_INTENTS,
+    ACTIVITY_UPDATE_APP_INTENTS,
+    ACTIVITY_DO_DIG_UPDATE,
+)
+
+
+class OptionsError(ValueError):
+    """An option value the SDK or the server would refuse; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def duration(ns: int, field: str) -> timedelta | None:
+    """Integer nanoseconds -> timedelta; 0 -> None (unset); sub-µs values round up."""
+    if ns < 0:
+        raise OptionsError(field, f"must not be negative (got {ns} ns)")
+    if ns == 0:
+        return None
+    return timedelta(microseconds=-(-ns // NS_PER_US))
+
+
+def retry_policy(spec: RetryPolicySpec | None, field: str) -> RetryPolicy | None:
+    """A Go `*RetryPolicy` as a Python `RetryPolicy` (None when Go sent null)."""
+    if spec is None:
+        return None
+    initial = duration(spec.initial_interval_ns, f"{field}.InitialInterval")
+    maximum = duration(spec.maximum_interval_ns, f"{field}.MaximumInterval")
+    backoff = spec.backoff_coefficient or DEFAULT_BACKOFF
+    if backoff < 1:
+        raise OptionsError(
+            f"{field}.BackoffCoefficient", f"must be 0 (default 2.0) or at least 1, got {backoff:g}"
+        )
+    if spec.maximum_attempts < 0:
+        raise OptionsError(
+            f"{field}.MaximumAttempts",
+            f"must be 0 (unlimited) or positive, got {spec.maximum_attempts}",
+        )
+    initial = initial or DEFAULT_INITIAL_INTERVAL
+    if maximum is not None and maximum < initial:
+        raise OptionsError(
+            f"{field}.MaximumInterval",
+            f"{spec.maximum_interval_ns} ns is less than InitialInterval",
+        )
+    return RetryPolicy(
+        initial_interval=initial,
+        backoff_coefficient=backoff,
+        maximum_interval=maximum,
+        maximum_attempts=spec.maximum_attempts,
+        non_retryable_error_types=list(spec.non_retryable_error_types or ()) or None,
+    )
+
+
+@dataclass(frozen=True)
+class ActivitySettings:
+    """Keyword arguments for `workflow.execute_activity`, built from one options entry."""
+
+    start_to_close_timeout: timedelta | None = None
+    schedule_to_close_timeout: timedelta | None = None
+    schedule_to_start_timeout: timedelta | None = None
+    heartbeat_timeout: timedelta | None = None
+    retry_policy: RetryPolicy | None = None
+    task_queue: str | None = None
+    activity_id: str | None = None
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL
+
+    @classmethod
+    def from_spec(cls, spec: ActivityOptionsSpec, field: str) -> ActivitySettings:
+        """Validate and convert a Go `ActivityOptions` value."""
+        settings = cls(
+            start_to_close_timeout=duration(spec.start_to_close_ns, f"{field}.StartToCloseTimeout"),
+            schedule_to_close_timeout=duration(
+                spec.schedule_to_close_ns, f"{field}.ScheduleToCloseTimeout"
+            ),
+            schedule_to_start_timeout=duration(
+                spec.schedule_to_start_ns, f"{field}.ScheduleToStartTimeout"
+            ),
+            heartbeat_timeout=duration(spec.heartbeat_ns, f"{field}.HeartbeatTimeout"),
+            retry_policy=retry_policy(spec.retry_policy, f"{field}.RetryPolicy"),
+            task_queue=spec.task_queue or None,
+            activity_id=spec.activity_id or None,
+            cancellation_type=(
+                ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+                if spec.wait_for_cancellation
+                else ActivityCancellationType.TRY_CANCEL
+            ),
+        )
+        if settings.start_to_close_timeout is None and settings.schedule_to_close_timeout is None:
+            raise OptionsError(
+                field, "StartToCloseTimeout or ScheduleToCloseTimeout must be set (non-zero)"
+            )
+        return settings
+
+    def kwargs(self) -> dict[str, Any]:
+        """Only the options that are set, for `workflow.execute_activity(..., **kwargs)`."""
+        out: dict[str, Any] = {"cancellation_type": self.cancellation_type}
+        for name in (
+            "start_to_close_timeout",
+            "schedule_to_close_timeout",
+            "schedule_to_start_timeout",
+            "heartbeat_timeout",
+            "retry_policy",
+            "task_queue",
+            "activity_id",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+
+def resolve_activity_options(
+    options: dict[str, ActivityOptionsSpec] | None,
+    activities: tuple[str, ...] = GO_ACTIVITIES,
+) -> dict[str, ActivitySettings]:
+    """Per-activity settings, as the Go reference chooses them.
+
+    The default is StartToClose 1 minute; ``all-activities`` replaces it wholesale, and an
+    entry named after an activity replaces that again (no merging). Any other key fails.
+    """
+    options = options or {}
+    for key in options:
+        if key != ALL_ACTIVITIES and key not in activities:
+            raise OptionsError(
+                f"activityOptions[{key!r}]",
+                f"Invalid activity name in params: {key} "
+                f"(expected {ALL_ACTIVITIES} or one of {', '.join(activities)})",
+            )
+    base_key = ALL_ACTIVITIES if ALL_ACTIVITIES in options else None
+    base = (
+        ActivitySettings.from_spec(options[ALL_ACTIVITIES], f"activityOptions[{ALL_ACTIVITIES!r}]")
+        if base_key
+        else ActivitySettings.from_spec(
+            ActivityOptionsSpec(start_to_close_ns=DEFAULT_START_TO_CLOSE_NS), "default"
+        )
+    )
+    resolved: dict[str, ActivitySettings] = {}
+    for name in activities:
+        if name in options:
+            resolved[name] = ActivitySettings.from_spec(options[name], f"activityOptions[{name!r}]")
+        else:
+            resolved[name] = base
+    return resolved

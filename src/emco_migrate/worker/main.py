@@ -1,0 +1,138 @@
+"""`emco-migrate worker`: runs EmcoMigrateWorkflow and its activities on MIGRATION_TASK_Q."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Worker
+
+from emco_migrate.emcomigrate.activities import MigrationActivities
+from emco_migrate.emcomigrate.emco_client import new_http_client
+from emco_migrate.emcomigrate.names import TASK_QUEUE
+from emco_migrate.emcomigrate.workflows import EmcoMigrateWorkflow
+from emco_migrate.errors import UserError
+from emco_migrate.temporal_connection import TemporalSettings, connect
+
+HELP = "run the worker that executes EmcoMigrateWorkflow"
+DEFAULT_DRAIN_SECONDS = 30.0
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Everything the worker process needs, built once in `run`."""
+
+    temporal: TemporalSettings
+    drain_timeout: float = DEFAULT_DRAIN_SECONDS
+    metrics_port: int = 0
+    max_concurrent_activities: int = 100
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Worker flags; Temporal connection settings also come from TEMPORAL_* variables."""
+    parser.add_argument(
+        "--address",
+        help="Temporal host:port (default: TEMPORAL_ADDRESS, "
+        "else TEMPORAL_SERVER, else localhost:7233)",
+    )
+    parser.add_argument(
+        "--namespace", help="Temporal namespace (default: TEMPORAL_NAMESPACE or 'default')"
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=float(os.environ.get("EMCO_MIGRATE_DRAIN_TIMEOUT", DEFAULT_DRAIN_SECONDS)),
+        metavar="SECONDS",
+        help="on SIGTERM/SIGINT, how long in-flight activities may finish "
+        "(default: EMCO_MIGRATE_DRAIN_TIMEOUT or 30)",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=int(os.environ.get("EMCO_MIGRATE_METRICS_PORT", "0")),
+        metavar="PORT",
+        help="serve Prometheus metrics on this port "
+        "(default: EMCO_MIGRATE_METRICS_PORT or 0 = off)",
+    )
+    parser.add_argument(
+        "--max-concurrent-activities",
+        type=int,
+        default=100,
+        metavar="N",
+        help="activities run at once by this worker (default: 100)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Parse settings, run the worker until a stop signal, exit 0 after draining."""
+    if args.drain_timeout < 0:
+        raise UserError("--drain-timeout must not be negative")
+    if not 0 <= args.metrics_port <= 65535:
+        raise UserError("--metrics-port must be between 0 and 65535")
+    if args.max_concurrent_activities < 1:
+        raise UserError("--max-concurrent-activities must be at least 1")
+    settings = WorkerSettings(
+        temporal=TemporalSettings.load(address=args.address, namespace=args.namespace),
+        drain_timeout=args.drain_timeout,
+        metrics_port=args.metrics_port,
+        max_concurrent_activities=args.max_concurrent_activities,
+    )
+    asyncio.run(serve(settings))
+    return 0
+
+
+async def serve(settings: WorkerSettings) -> None:
+    """Connect, poll MIGRATION_TASK_Q until SIGTERM/SIGINT, then drain and return."""
+    runtime = None
+    if settings.metrics_port:
+        runtime = Runtime(
+            telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(bind_address=f"0.0.0.0:{settings.metrics_port}")
+            )
+        )
+    client = await connect(settings.temporal, runtime=runtime)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with new_http_client() as http:
+        worker = Worker(
+            client,
+            task_queue=TASK_QUEUE,
+            workflows=[EmcoMigrateWorkflow],
+            activities=activity_methods(MigrationActivities(http)),
+            max_concurrent_activities=settings.max_concurrent_activities,
+            graceful_shutdown_timeout=timedelta(seconds=settings.drain_timeout),
+        )
+        log.info("worker polling task queue %s on %s", TASK_QUEUE, settings.temporal.describe())
+        async with worker:
+            print(
+                f"emco-migrate worker: polling {TASK_QUEUE} on {settings.temporal.describe()}",
+                flush=True,
+            )
+            await stop.wait()
+            log.info("stop signal received; draining for up to %.0fs", settings.drain_timeout)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(ValueError):
+            loop.remove_signal_handler(sig)
+    log.info("worker stopped")
+
+
+def activity_methods(activities: MigrationActivities) -> list[Callable[..., Any]]:
+    """The activity callables the worker registers."""
+    return [
+        activities.get_dig_app_intents,
+        activities.update_app_intents,
+        activities.do_dig_update,
+    ]
