@@ -1,0 +1,240 @@
+"""The HTTP app EMCO's workflowmgr calls: ``POST /invoke/{workflowClientName}``.
+
+It starts the workflow through an in-process workflow client (or an executable from
+``--exec-dir``) and answers 204 as soon as Temporal has accepted the start. Every error
+is JSON ``{"error": ..., ...}`` with a status code that says whose fault it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.client import Client
+
+from emco_migrate.errors import TemporalUnreachable
+from emco_migrate.gowire import TemporalSpec, WireError
+from emco_migrate.temporal_connection import TemporalSettings, connect, short_reason
+from emco_migrate.workflowclients.errors import (
+    InvalidSpec,
+    WorkflowAlreadyRunning,
+    WorkflowStartRefused,
+)
+from emco_migrate.workflowclients.http_server.execdir import (
+    DEFAULT_TIMEOUT_SECONDS,
+    ExecClientFailed,
+    ExecClientTimedOut,
+    ExecDirectory,
+)
+from emco_migrate.workflowclients.registry import (
+    WorkflowClient,
+    WorkflowClientRegistry,
+    is_valid_client_name,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class HttpServerSettings:
+    """What the app needs besides its Temporal client."""
+
+    temporal: TemporalSettings = field(default_factory=TemporalSettings)
+    exec_dir: Path | None = None
+    exec_timeout: float = DEFAULT_TIMEOUT_SECONDS
+    max_body_bytes: int = MAX_BODY_BYTES
+    readiness_timeout: float = READINESS_TIMEOUT_SECONDS
+
+
+class ApiError(Exception):
+    """An error answer: status code, message and extra JSON members."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: dict[str, Any] = {"error": message, **extra}
+
+
+def create_app(
+    settings: HttpServerSettings,
+    *,
+    temporal_client: Client | None = None,
+    registry: WorkflowClientRegistry | None = None,
+) -> FastAPI:
+    """Build the app.
+
+    ``temporal_client`` is the process's one long-lived client; without it the lifespan
+    creates one lazily (so the app starts while Temporal is down and answers 503 until
+    it is back). ``registry`` defaults to the clients declared as entry points.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.temporal = temporal_client or await connect(settings.temporal, lazy=True)
+        app.state.registry = registry or WorkflowClientRegistry.from_entry_points()
+        log.info(
+            "serving workflow clients %s%s; Temporal at %s",
+            ", ".join(app.state.registry.names()),
+            f" and executables in {settings.exec_dir}" if settings.exec_dir else "",
+            settings.temporal.describe(),
+        )
+        yield
+
+    app = FastAPI(
+        title="emco-migrate workflow client server",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    exec_dir = (
+        ExecDirectory(settings.exec_dir, settings.exec_timeout) if settings.exec_dir else None
+    )
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body, status_code=exc.status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": "invalid request"}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"error": "internal error"}, status_code=500)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready when Temporal answers a cheap call within the readiness timeout."""
+        client: Client = request.app.state.temporal
+        timeout = settings.readiness_timeout
+        try:
+            await asyncio.wait_for(
+                client.workflow_service.describe_namespace(
+                    DescribeNamespaceRequest(namespace=client.namespace),
+                    timeout=timedelta(seconds=timeout),
+                ),
+                timeout + 0.5,
+            )
+        except TimeoutError:
+            reason = f"Temporal did not answer within {timeout:g}s"
+            return JSONResponse({"ready": False, "reason": reason}, status_code=503)
+        except Exception as err:
+            reason = f"Temporal at {settings.temporal.describe()}: {short_reason(err)}"
+            return JSONResponse({"ready": False, "reason": reason}, status_code=503)
+        return JSONResponse({"ready": True})
+
+    @app.post("/invoke/{workflow_client_name}", status_code=204)
+    async def invoke(workflow_client_name: str, request: Request) -> Response:
+        """Start the workflow EMCO asks for; 204 as soon as it is started."""
+        name = workflow_client_name
+        if not is_valid_client_name(name):
+            raise ApiError(
+                400,
+                f"invalid workflow client name {name!r}: use letters, digits, '_' and '-'",
+                client=name,
+            )
+        body = await _read_body(request, settings.max_body_bytes)
+        registry: WorkflowClientRegistry = request.app.state.registry
+        in_process = registry.get(name)
+        executable = exec_dir.find(name) if exec_dir and in_process is None else None
+        if in_process is None and executable is None:
+            raise ApiError(404, f"unknown workflow client {name!r}", client=name)
+        spec = _parse_spec(body)
+        if spec.workflow_client_name and spec.workflow_client_name != name:
+            log.warning(
+                "body names workflow client %r; running %r from the URL",
+                spec.workflow_client_name,
+                name,
+            )
+        if in_process is not None:
+            await _start_in_process(name, in_process, request.app.state.temporal, spec)
+        elif exec_dir is not None and executable is not None:
+            await _start_executable(exec_dir, name, executable, body)
+        return Response(status_code=204)
+
+    return app
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise ApiError(400, f"invalid Content-Length {declared!r}")
+        if int(declared) > limit:
+            raise ApiError(413, f"request body is larger than {limit} bytes", limit=limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, f"request body is larger than {limit} bytes", limit=limit)
+    return bytes(body)
+
+
+def _parse_spec(body: bytes) -> TemporalSpec:
+    if not body.strip():
+        raise ApiError(400, "empty body: expected a WfTemporalSpec JSON object")
+    try:
+        return TemporalSpec.from_json(body)
+    except WireError as err:
+        raise ApiError(400, err.reason, **({"field": err.field} if err.field else {})) from None
+
+
+async def _start_in_process(
+    name: str, workflow_client: WorkflowClient, temporal: Client, spec: TemporalSpec
+) -> None:
+    try:
+        started = await workflow_client.start(temporal, spec)
+    except InvalidSpec as err:
+        raise ApiError(400, err.reason, **({"field": err.field} if err.field else {})) from None
+    except WorkflowAlreadyRunning as err:
+        raise ApiError(409, str(err), workflowID=err.workflow_id) from None
+    except TemporalUnreachable as err:
+        log.warning("cannot start workflow for %s: %s", name, err)
+        raise ApiError(503, str(err)) from None
+    except WorkflowStartRefused as err:
+        raise ApiError(502, str(err)) from None
+    except Exception:
+        log.exception("workflow client %s failed unexpectedly", name)
+        raise ApiError(500, "internal error", client=name) from None
+    log.info(
+        "workflow client %s started workflow %s run %s",
+        name,
+        started.workflow_id,
+        started.run_id,
+    )
+
+
+async def _start_executable(
+    exec_dir: ExecDirectory, name: str, executable: Path, body: bytes
+) -> None:
+    try:
+        await exec_dir.run(name, executable, body)
+    except ExecClientTimedOut as err:
+        raise ApiError(504, str(err), client=name, timeoutSeconds=err.timeout) from None
+    except ExecClientFailed as err:
+        raise ApiError(502, str(err), client=name, exitCode=err.exit_code) from None

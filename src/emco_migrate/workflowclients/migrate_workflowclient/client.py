@@ -1,0 +1,95 @@
+"""Starts EmcoMigrateWorkflow from EMCO's WfTemporalSpec, as the Go migrate client does."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+from temporalio.common import RawValue
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from emco_migrate import gowire
+from emco_migrate.emcomigrate.names import TASK_QUEUE, WORKFLOW_NAME
+from emco_migrate.gowire import TemporalSpec, WorkflowParamsSpec
+from emco_migrate.workflowclients.errors import (
+    InvalidSpec,
+    WorkflowAlreadyRunning,
+    WorkflowStartRefused,
+    as_unreachable,
+)
+from emco_migrate.workflowclients.registry import StartedWorkflow
+from emco_migrate.workflowclients.start_options import (
+    StartSettings,
+    registered_search_attributes,
+    start_settings,
+)
+
+log = logging.getLogger(__name__)
+
+
+def workflow_input(params: WorkflowParamsSpec) -> RawValue:
+    """The workflow's single argument: the ``json/plain`` bytes Go's client sends."""
+    return RawValue(
+        Payload(metadata={"encoding": b"json/plain"}, data=gowire.dump_bytes(params.encode()))
+    )
+
+
+class MigrateWorkflowClient:
+    """The ``migrate_workflowclient``: validates the spec and starts the workflow by name.
+
+    Unlike the Go client it requires ``workflowStartOptions.ID`` (a random ID could never
+    be queried or cancelled through EMCO), and it always uses the migrate task queue.
+    """
+
+    async def start(self, client: Client, spec: TemporalSpec) -> StartedWorkflow:
+        """Start EmcoMigrateWorkflow; return once Temporal has accepted it."""
+        settings = await self.settings(client, spec)
+        options = spec.start_options
+        if options.task_queue and options.task_queue != TASK_QUEUE:
+            log.warning(
+                "workflowStartOptions.TaskQueue %r ignored: the migrate workflow runs on %s",
+                options.task_queue,
+                TASK_QUEUE,
+            )
+        try:
+            handle = await client.start_workflow(
+                WORKFLOW_NAME,
+                workflow_input(spec.params),
+                task_queue=TASK_QUEUE,
+                **settings.kwargs(),
+            )
+        except WorkflowAlreadyStartedError as err:
+            raise WorkflowAlreadyRunning(settings.id) from err
+        except (RPCError, RuntimeError) as err:
+            classified = _classify(err)
+            if classified is None:
+                raise
+            raise classified from err
+        return StartedWorkflow(
+            workflow_id=settings.id, run_id=handle.result_run_id or handle.run_id or ""
+        )
+
+    def check(self, spec: TemporalSpec) -> StartSettings:
+        """Validate the spec without Temporal (search attributes are typed only at start)."""
+        return start_settings(replace(spec.start_options, search_attributes=None))
+
+    async def settings(self, client: Client, spec: TemporalSpec) -> StartSettings:
+        """The validated start options, search attributes typed as the namespace has them."""
+        settings = self.check(spec)
+        if not spec.start_options.search_attributes:
+            return settings
+        types = await registered_search_attributes(client)
+        return start_settings(spec.start_options, types)
+
+
+def _classify(err: RPCError | RuntimeError) -> Exception | None:
+    if (unreachable := as_unreachable(err)) is not None:
+        return unreachable
+    if isinstance(err, RPCError) and err.status is RPCStatusCode.INVALID_ARGUMENT:
+        return InvalidSpec(None, f"Temporal refused the start options: {err.message}")
+    if isinstance(err, RPCError):
+        return WorkflowStartRefused(f"Temporal refused to start the workflow: {err.message}")
+    return None

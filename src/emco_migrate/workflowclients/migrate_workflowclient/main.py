@@ -1,0 +1,87 @@
+"""``emco-migrate start -a spec.json`` and the ``migrate_workflowclient -a spec.json`` binary.
+
+The second form is what the Go HTTP server ran for each ``/invoke`` (and what
+``http-server --exec-dir`` runs): it reads a WfTemporalSpec JSON file, starts the migrate
+workflow, prints its workflow and run IDs as JSON and exits without waiting for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from emco_migrate.errors import UserError
+from emco_migrate.gowire import TemporalSpec, WireError
+from emco_migrate.temporal_connection import TemporalSettings, connect
+from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
+from emco_migrate.workflowclients.errors import InvalidSpec
+from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
+from emco_migrate.workflowclients.registry import StartedWorkflow
+
+HELP = "start a migrate workflow from a WfTemporalSpec JSON file"
+PROG = "migrate_workflowclient"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``-a SPEC_JSON`` (the Go client's flag) and the connection flags."""
+    parser.add_argument(
+        "-a",
+        dest="spec_file",
+        metavar="SPEC_JSON",
+        required=True,
+        type=Path,
+        help="file holding the WfTemporalSpec JSON that EMCO's workflowmgr POSTs",
+    )
+    add_temporal_arguments(parser)
+
+
+def load_spec(path: Path) -> TemporalSpec:
+    """Read and parse a WfTemporalSpec file; raises `UserError` / `InvalidSpec`."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise UserError(f"cannot read {path}: {err.strerror or err}") from None
+    try:
+        return TemporalSpec.from_json(data)
+    except WireError as err:
+        raise InvalidSpec(err.field, f"{path}: {err.reason}") from None
+
+
+async def start(settings: TemporalSettings, spec: TemporalSpec) -> StartedWorkflow:
+    """Check the spec, connect and start the migrate workflow."""
+    workflow_client = MigrateWorkflowClient()
+    workflow_client.check(spec)
+    client = await connect(settings)
+    return await workflow_client.start(client, spec)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the workflow and print ``{"workflowID": ..., "runID": ...}``."""
+    spec = load_spec(args.spec_file)
+    started = asyncio.run(start(temporal_settings(args), spec))
+    print(json.dumps({"workflowID": started.workflow_id, "runID": started.run_id}))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``migrate_workflowclient`` console script."""
+    parser = argparse.ArgumentParser(prog=PROG, description=HELP)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return run(args)
+    except UserError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
