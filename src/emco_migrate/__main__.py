@@ -1,5 +1,5 @@
 """Allow ``python -m emco_migrate``."""
 
-from emco_migrate.cli import main
+from emco_migrate.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from emco_migrate import __version__
 from emco_migrate.errors import UserError
@@ -83,6 +84,23 @@ def _selected_command(argv: Sequence[str]) -> str | None:
         if arg in SUBCOMMANDS:
             return arg
     return None
+
+
+def exit_now(code: int) -> NoReturn:
+    """Flush and end the process without interpreter finalization.
+
+    Temporal's Rust runtime keeps native threads that may touch Python objects while the
+    interpreter finalizes, which can abort a short-lived command at exit
+    ("PyGILState_Release"); console scripts therefore leave through here.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def entry() -> NoReturn:
+    """The ``emco-migrate`` console script."""
+    exit_now(main())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,9 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
+from emco_migrate.cli import exit_now
 from emco_migrate.errors import UserError
 from emco_migrate.gowire import TemporalSpec, WireError
 from emco_migrate.temporal_connection import TemporalSettings, connect
@@ -85,3 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+
+
+def entry() -> NoReturn:
+    """The ``migrate_workflowclient`` console script (exits without finalization)."""
+    exit_now(main())
