@@ -168,7 +168,8 @@ def test_memo_numbers_become_float64_as_in_go() -> None:
 @pytest.mark.parametrize(
     ("value", "text"),
     [(2.0, "2"), (1.5, "1.5"), (1e21, "1e+21"), (1e-7, "1e-7"), (1e16, "10000000000000000"),
-     (0.000001, "0.000001"), (123456.789, "123456.789")],
+     (0.000001, "0.000001"), (123456.789, "123456.789"), (2.0**64, "18446744073709552000"),
+     (1.23e-05, "0.0000123"), (100.0, "100")],
 )  # fmt: skip
 def test_floats_are_formatted_like_go(value: float, text: str) -> None:
     assert gowire.go_float(value) == text

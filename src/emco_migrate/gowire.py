@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -105,16 +106,20 @@ def go_float(value: float) -> str:
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
     if 1e-6 <= abs(value) < 1e21:
-        text = repr(value)
-        if "e" in text:  # repr uses exponents from 1e16; Go spells those out
-            text = f"{value:f}".rstrip("0").rstrip(".")
-        return text[:-2] if text.endswith(".0") else text
+        # Go spells these out with the shortest round-tripping digits, as repr finds them.
+        return _spelled_out(repr(value))
     mantissa, _, exponent = repr(value).partition("e")
     if mantissa.endswith(".0"):
         mantissa = mantissa[:-2]
     sign = exponent[0] if exponent[0] in "+-" else "+"
     digits = exponent.lstrip("+-").lstrip("0") or "0"
     return f"{mantissa}e{sign}{digits}"
+
+
+def _spelled_out(text: str) -> str:
+    """repr() digits without an exponent: '1.8446744073709552e+19' -> '18446744073709552000'."""
+    plain = format(Decimal(text), "f")
+    return plain.rstrip("0").rstrip(".") if "." in plain else plain
 
 
 def dumps(value: Any) -> str:
