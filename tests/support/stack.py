@@ -16,7 +16,6 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import RawValue
 from temporalio.worker import Worker
 
-from emco_migrate.emcomigrate.activities import MigrationActivities
 from emco_migrate.emcomigrate.names import TASK_QUEUE, WORKFLOW_NAME
 from emco_migrate.emcomigrate.workflows import EmcoMigrateWorkflow
 from emco_migrate.worker.main import activity_methods
@@ -36,7 +35,7 @@ async def running_worker(client: Client, http: httpx.AsyncClient) -> AsyncIterat
         client,
         task_queue=TASK_QUEUE,
         workflows=[EmcoMigrateWorkflow],
-        activities=activity_methods(MigrationActivities(http)),
+        activities=activity_methods(http),
     ) as worker:
         yield worker
 

@@ -14,6 +14,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
+from emco_migrate.emcomigrate.dig_status import DigStatus
 from emco_migrate.emcomigrate.emco_client import EmcoClient
 from emco_migrate.emcomigrate.names import (
     ACTIVITY_DO_DIG_UPDATE,
@@ -33,8 +34,10 @@ log = logging.getLogger(__name__)
 
 ERROR_INVALID_INPUT = "InvalidActivityInput"
 
-# Extension key of MigParam holding the revision /update returned (Go readers ignore it).
+# MigParam extension keys (Go workers ignore them): the revision /update returned, and
+# the revision a /update must start from (the idempotency guard of DoDigUpdate).
 KEY_NEW_REVISION = "NewRevision"
+KEY_BASE_REVISION = "BaseRevision"
 
 
 def encode_payload(param: MigParam) -> RawValue:
@@ -131,10 +134,32 @@ class MigrationActivities:
 
     @activity.defn(name=ACTIVITY_DO_DIG_UPDATE)
     async def do_dig_update(self, value: RawValue) -> RawValue:
-        """Ask EMCO to apply the changed intents (POST /update, 202 + new revision)."""
+        """Ask EMCO to apply the changed intents (POST /update, 202 + new revision).
+
+        Idempotency guard: when the workflow passed ``BaseRevision`` and this is a retry,
+        a DIG already past that revision means an earlier attempt's /update was accepted
+        (the worker may have died before reporting it), so no second /update is posted.
+        """
         param = decode_payload(value)
         params = migration_params(param)
-        revision = await self._emco(params).update(params.dig)
+        emco = self._emco(params)
+        base = param.extensions.get(KEY_BASE_REVISION)
+        revision = None
+        if isinstance(base, int) and activity.info().attempt > 1:
+            current = DigStatus.parse(
+                await emco.status(params.dig, [("status", "deployed"), ("output", "summary")])
+            )
+            if current.revision > base:
+                revision = current.revision
+                log.warning(
+                    "DIG %s is already at revision %d (> %d): an earlier attempt's /update "
+                    "was accepted; not posting another",
+                    params.dig.dig,
+                    revision,
+                    base,
+                )
+        if revision is None:
+            revision = await emco.update(params.dig)
         log.info("DIG %s updated to revision %d", params.dig.dig, revision)
         return encode_payload(
             MigParam(

@@ -72,15 +72,20 @@ class EmcoClient:
         expect: tuple[int, ...],
         json_body: Any = None,
         params: list[tuple[str, str]] | None = None,
+        accept_json: bool = False,
     ) -> httpx.Response:
         url = self._base + url_path
         what = f"{method} {url_path}"
+        headers = {"Content-Type": "application/json"} if json_body is not None else {}
+        if accept_json:
+            # EMCO answers single apps/clusters 406 without Accept and 300 for */*.
+            headers["Accept"] = "application/json"
         try:
             response = await self._http.request(
                 method,
                 url,
                 content=None if json_body is None else json.dumps(json_body).encode(),
-                headers={"Content-Type": "application/json"} if json_body is not None else None,
+                headers=headers,
                 params=tuple(params) if params else None,
             )
         except httpx.TimeoutException as err:
@@ -186,8 +191,13 @@ class EmcoClient:
 
     async def get_json(self, url_path: str) -> Any:
         """GET any orchestrator/clm/dcm resource as JSON (200 expected)."""
-        response = await self._request("GET", url_path, expect=(200,))
+        response = await self._request("GET", url_path, expect=(200,), accept_json=True)
         return self._json(response, url_path)
+
+    async def dig(self, dig: DigRef) -> dict[str, Any]:
+        """The DIG's metadata and spec."""
+        body = await self.get_json(dig_path(dig))
+        return body if isinstance(body, dict) else {}
 
 
 def _name(item: Any, where: str) -> str:

@@ -7,10 +7,17 @@ ACTIVITY_GET_DIG_APP_INTENTS = "GetDigAppIntents"
 ACTIVITY_UPDATE_APP_INTENTS = "UpdateAppIntents"
 ACTIVITY_DO_DIG_UPDATE = "DoDigUpdate"
 
+# Activities only this implementation has (verified, reversible migration).
+ACTIVITY_SNAPSHOT = "SnapshotMigration"
+ACTIVITY_APPLY_APP_INTENTS = "ApplyAppIntents"
+ACTIVITY_VERIFY = "VerifyMigration"
+ACTIVITY_ROLLBACK = "RollbackDig"
+
 # Key of activityOptions / activityParams that applies to every activity.
 ALL_ACTIVITIES = "all-activities"
 
 QUERY_CURRENT_STATE = "current-state"
+QUERY_PROGRESS = "progress"
 STATE_STARTED = "started"
 STATE_COMPLETED = "completed"
 

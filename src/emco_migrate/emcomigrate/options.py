@@ -174,3 +174,28 @@ def resolve_activity_options(
         else:
             resolved[name] = base
     return resolved
+
+
+# VerifyMigration waits minutes, not the seconds a REST call takes, so it does not take
+# its timeouts from activityOptions: start-to-close is the verification deadline
+# (verifyTimeoutSeconds) plus a margin, and the heartbeat timeout is the configured one
+# raised to a floor, because the Go sample's 5 ms would time out between two polls.
+# Its retry policy and task queue do come from the options.
+VERIFY_HEARTBEAT_DEFAULT = timedelta(seconds=30)
+VERIFY_HEARTBEAT_FLOOR = timedelta(seconds=5)
+VERIFY_MARGIN = timedelta(seconds=60)
+
+
+def verification_settings(
+    configured: ActivitySettings, verify_timeout_seconds: int
+) -> ActivitySettings:
+    """Options for VerifyMigration, derived from its configured entry as described above."""
+    heartbeat = max(
+        configured.heartbeat_timeout or VERIFY_HEARTBEAT_DEFAULT, VERIFY_HEARTBEAT_FLOOR
+    )
+    return ActivitySettings(
+        start_to_close_timeout=timedelta(seconds=verify_timeout_seconds) + VERIFY_MARGIN,
+        heartbeat_timeout=heartbeat,
+        retry_policy=configured.retry_policy,
+        task_queue=configured.task_queue,
+    )

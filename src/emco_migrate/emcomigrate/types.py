@@ -72,6 +72,8 @@ class MigrationParams:
     dry_run: bool = False
     strategy: Strategy = Strategy.DIRECT
     verify_timeout_seconds: int = DEFAULT_VERIFY_TIMEOUT_SECONDS
+    clm_url: str = ""
+    dcm_url: str = ""
 
     @classmethod
     def from_activity_params(
@@ -88,13 +90,7 @@ class MigrationParams:
         missing = [key for key in REQUIRED_PARAMS if not raw.get(key, "").strip()]
         if missing:
             raise ParamError(field_prefix, f"missing required parameters: {', '.join(missing)}")
-        url = raw["emcoURL"].strip().rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ParamError(
-                f"{field_prefix}.emcoURL",
-                f"must be an http(s) URL like http://host:port, got {url!r}",
-            )
+        url = _url(raw["emcoURL"], f"{field_prefix}.emcoURL")
         source = _source(raw, field_prefix)
         return cls(
             dig=DigRef(
@@ -116,7 +112,19 @@ class MigrationParams:
                 f"{field_prefix}.verifyTimeoutSeconds",
                 DEFAULT_VERIFY_TIMEOUT_SECONDS,
             ),
+            clm_url=_url(raw.get("clmURL"), f"{field_prefix}.clmURL") or url,
+            dcm_url=_url(raw.get("dcmURL"), f"{field_prefix}.dcmURL") or url,
         )
+
+
+def _url(value: str | None, field: str) -> str:
+    if value is None or not value.strip():
+        return ""
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ParamError(field, f"must be an http(s) URL like http://host:port, got {url!r}")
+    return url
 
 
 def _apps(value: str | None) -> tuple[str, ...] | None:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from emco_migrate.emcomigrate.activities import MigrationActivities
 from emco_migrate.emcomigrate.emco_client import new_http_client
 from emco_migrate.emcomigrate.names import TASK_QUEUE
+from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
 from emco_migrate.emcomigrate.workflows import EmcoMigrateWorkflow
 from emco_migrate.errors import UserError
 from emco_migrate.temporal_connection import TemporalSettings, connect
@@ -111,7 +113,7 @@ async def serve(settings: WorkerSettings) -> None:
             client,
             task_queue=TASK_QUEUE,
             workflows=[EmcoMigrateWorkflow],
-            activities=activity_methods(MigrationActivities(http)),
+            activities=activity_methods(http),
             max_concurrent_activities=settings.max_concurrent_activities,
             graceful_shutdown_timeout=timedelta(seconds=settings.drain_timeout),
         )
@@ -129,10 +131,16 @@ async def serve(settings: WorkerSettings) -> None:
     log.info("worker stopped")
 
 
-def activity_methods(activities: MigrationActivities) -> list[Callable[..., Any]]:
-    """The activity callables the worker registers."""
+def activity_methods(http: httpx.AsyncClient) -> list[Callable[..., Any]]:
+    """The activity callables the worker registers, sharing one HTTP client."""
+    go = MigrationActivities(http)
+    reversible = ReversibleMigrationActivities(http)
     return [
-        activities.get_dig_app_intents,
-        activities.update_app_intents,
-        activities.do_dig_update,
+        go.get_dig_app_intents,
+        go.update_app_intents,
+        go.do_dig_update,
+        reversible.snapshot,
+        reversible.apply_app_intents,
+        reversible.verify,
+        reversible.rollback,
     ]

@@ -1,0 +1,85 @@
+"""Deciding what to move and where: selection, placements and the no-op check (pure)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from emco_migrate.emcomigrate.dig_status import DigStatus
+from emco_migrate.emcomigrate.messages import IntentRef, PlanItem
+from emco_migrate.emcomigrate.types import (
+    AppIntent,
+    ClusterRef,
+    MigrationParams,
+    ParamError,
+    Strategy,
+    single_cluster_intent,
+)
+
+
+def select(
+    intents: list[AppIntent], deployed: DigStatus, params: MigrationParams
+) -> list[AppIntent]:
+    """The app intents the request covers: all, or those of ``apps``, or those whose app
+    now runs on the source cluster. Unknown app names are an error."""
+    selected = intents
+    if params.apps is not None:
+        known = sorted({i.app for i in intents})
+        unknown = [a for a in params.apps if a not in known]
+        if unknown:
+            raise ParamError(
+                "apps",
+                f"unknown app(s) {', '.join(unknown)}; "
+                f"the DIG's app intents cover: {', '.join(known) or 'none'}",
+            )
+        selected = [i for i in selected if i.app in params.apps]
+    if params.source is not None:
+        selected = [i for i in selected if params.source in deployed.clusters_of(i.app)]
+    return selected
+
+
+def interim_intent(intent: dict[str, Any], target: ClusterRef) -> dict[str, Any]:
+    """Make-before-break's first placement: the current one plus the target in ``allOf``."""
+    interim = copy.deepcopy(intent)
+    entry = {"clusterProvider": target.provider, "cluster": target.cluster}
+    all_of = interim.setdefault("allOf", [])
+    if entry not in all_of:
+        all_of.append(entry)
+    return interim
+
+
+def plan_items(
+    selected: list[AppIntent], deployed: DigStatus, params: MigrationParams
+) -> tuple[PlanItem, ...]:
+    """One plan item per selected app intent."""
+    new = single_cluster_intent(params.target)
+    return tuple(
+        PlanItem(
+            placement_intent=i.placement_intent,
+            app_intent=i.name,
+            app=i.app,
+            original=i.body,
+            current_clusters=tuple(sorted(deployed.clusters_of(i.app), key=str)),
+            new_intent=new,
+            interim_intent=(
+                interim_intent(i.intent, params.target)
+                if params.strategy is Strategy.MAKE_BEFORE_BREAK
+                else None
+            ),
+        )
+        for i in selected
+    )
+
+
+def is_noop(items: tuple[PlanItem, ...], target: ClusterRef) -> bool:
+    """True when every selected app already runs only on the target (or nothing is selected)."""
+    return all(item.current_clusters == (target,) for item in items)
+
+
+def intent_refs(pairs: dict[str, tuple[Any, ...] | None] | None) -> tuple[IntentRef, ...]:
+    """GetDigAppIntents' AppNameIntentPairs as a flat, ordered list."""
+    return tuple(
+        IntentRef(gpi, ref.intent, ref.app)
+        for gpi, refs in (pairs or {}).items()
+        for ref in refs or ()
+    )

@@ -1,0 +1,125 @@
+"""Polling EMCO until an app is Ready where it should be and gone where it should not.
+
+Follows the recipe at the end of api-contract.md §11: the context of the expected revision
+is Instantiated with no Failed resource; each app is Ready on each wanted cluster with at
+least one resource and Available connectivity; clusters it must leave no longer list it,
+and the replaced context reached Updated (its resources deleted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from temporalio.exceptions import ApplicationError
+
+from emco_migrate.emcomigrate.dig_status import (
+    STATE_INSTANTIATED,
+    DigStatus,
+    failed_resources,
+    ready_problem,
+)
+from emco_migrate.emcomigrate.emco_client import EmcoClient
+from emco_migrate.emcomigrate.messages import VerifyRequest, VerifyResult
+
+ERROR_VERIFICATION_TIMEOUT = "VerificationTimeout"
+ERROR_DEPLOYMENT_FAILED = "DeploymentFailed"
+
+FIRST_POLL_SECONDS = 0.25
+MAX_POLL_SECONDS = 2.0
+
+
+def _fail(message: str) -> ApplicationError:
+    return ApplicationError(message, type=ERROR_DEPLOYMENT_FAILED, non_retryable=True)
+
+
+async def problems(emco: EmcoClient, request: VerifyRequest) -> list[str]:
+    """What still stands between the DIG and the expected placement ([] when done).
+
+    Raises a non-retryable `ApplicationError` for outcomes that waiting cannot fix.
+    """
+    apps = tuple(e.app for e in request.expectations)
+    deployed = DigStatus.parse(
+        await emco.status(request.dig, [("status", "deployed"), *(("app", a) for a in apps)])
+    )
+    if deployed.state != STATE_INSTANTIATED:
+        raise _fail(f"DIG {request.dig.dig} is now {deployed.state or 'without state'}")
+    if deployed.revision < request.revision:
+        return [f"DIG is at revision {deployed.revision}, waiting for {request.revision}"]
+    if deployed.deployed_status == "InstantiateFailed":
+        raise _fail(f"EMCO failed to deploy revision {deployed.revision} (InstantiateFailed)")
+    failed = failed_resources(deployed, apps)
+    if failed:
+        raise _fail(f"deployment failed for {'; '.join(failed)}")
+    found: list[str] = []
+    if deployed.deployed_status != STATE_INSTANTIATED:
+        found.append(f"revision {deployed.revision} is {deployed.deployed_status or 'pending'}")
+    for expectation in request.expectations:
+        still = deployed.clusters_of(expectation.app) & set(expectation.absent_from)
+        found += [f"{expectation.app} is still placed on {c}" for c in sorted(still, key=str)]
+        for cluster in expectation.ready_on:
+            ready = DigStatus.parse(
+                await emco.status(
+                    request.dig,
+                    [("status", "ready"), ("app", expectation.app), ("cluster", str(cluster))],
+                )
+            )
+            problem = ready_problem(ready, expectation.app, cluster)
+            if problem:
+                found.append(problem)
+    if not found and any(e.absent_from for e in request.expectations):
+        found += await _old_context_problems(emco, request, deployed)
+    return found
+
+
+async def _old_context_problems(
+    emco: EmcoClient, request: VerifyRequest, deployed: DigStatus
+) -> list[str]:
+    old = deployed.replaced_context(deployed.revision)
+    if old is None:
+        return []
+    status = DigStatus.parse(
+        await emco.status(request.dig, [("status", "deployed"), ("instance", old)])
+    )
+    if status.deployed_status == "UpdatedFailed":
+        raise _fail(f"EMCO failed to remove the app from its old clusters (context {old})")
+    if status.deployed_status != "Updated":
+        return [f"old context {old} is {status.deployed_status or 'pending'}: still deleting"]
+    return []
+
+
+async def verify(
+    emco: EmcoClient,
+    request: VerifyRequest,
+    *,
+    heartbeat: Callable[..., None],
+    clock: Callable[[], float] = time.time,
+) -> VerifyResult:
+    """Poll until `problems` is empty; raise `VerificationTimeout` at the deadline.
+
+    Polls start fast and back off to every ``MAX_POLL_SECONDS``; every poll heartbeats
+    (so cancellation reaches this loop) with what it is still waiting for.
+    """
+    started = clock()
+    interval = FIRST_POLL_SECONDS
+    polls = 0
+    while True:
+        polls += 1
+        found = await problems(emco, request)
+        if not found:
+            return VerifyResult(
+                revision=request.revision, polls=polls, seconds=round(clock() - started, 3)
+            )
+        heartbeat({"polls": polls, "waitingFor": found[:5]})
+        remaining = request.deadline_epoch - clock()
+        if remaining <= 0:
+            raise ApplicationError(
+                f"{request.purpose} not verified within {request.timeout_seconds}s: "
+                + "; ".join(found),
+                {"waitingFor": found},
+                type=ERROR_VERIFICATION_TIMEOUT,
+                non_retryable=True,
+            )
+        await asyncio.sleep(min(interval, remaining))
+        interval = min(interval * 1.5, MAX_POLL_SECONDS)

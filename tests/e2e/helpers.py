@@ -1,0 +1,135 @@
+"""Helpers for end-to-end tests: reading EMCO state back and watching workflows."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+from temporalio.client import WorkflowHandle
+
+from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE, QUERY_PROGRESS
+from support.emulator import Emulator, SampleSetup, make_tgz, sample_profile
+from support.stack import Starter, vector_input
+
+Handle = WorkflowHandle[Any, Any]
+
+
+async def start_migration(
+    starter: Starter,
+    setup: SampleSetup,
+    *,
+    options: dict[str, object] | None = None,
+    **params: str,
+) -> Handle:
+    """Start EmcoMigrateWorkflow for ``setup`` with the Go sample's options (or ``options``)."""
+    return await starter.start(
+        vector_input(options=options, **{**setup.activity_params(), **params})
+    )
+
+
+def emco_get(setup: SampleSetup, path: str, **params: Any) -> Any:
+    """GET a path under the setup's emulator; the JSON answer."""
+    response = httpx.get(f"{setup.url}{path}", params=params, timeout=10.0)
+    response.raise_for_status()
+    return response.json()
+
+
+def actions(setup: SampleSetup) -> list[dict[str, Any]]:
+    """The DIG's action log."""
+    return list(emco_get(setup, f"{setup.dig_path}/status")["states"]["actions"])
+
+
+def instantiated_revisions(setup: SampleSetup) -> list[int]:
+    """Revisions of the ``Instantiated`` entries, in log order."""
+    return [a["revision"] for a in actions(setup) if a["state"] == "Instantiated"]
+
+
+def app_intent(setup: SampleSetup, name: str | None = None) -> dict[str, Any]:
+    """An app intent's body as EMCO stores it."""
+    gpis = f"{setup.dig_path}/generic-placement-intents/{setup.gpi}"
+    body: dict[str, Any] = emco_get(setup, f"{gpis}/app-intents/{name or setup.app_intent}")
+    return body
+
+
+def placement(
+    emulator: Emulator, setup: SampleSetup, app: str | None = None
+) -> dict[str, list[str]]:
+    """``provider+cluster`` -> resource states of the app on the simulated clusters."""
+    where: dict[str, list[str]] = {}
+    for provider, cluster, resource in emulator.resources(project=setup.project):
+        if resource.app == (app or setup.app):
+            where.setdefault(f"{provider}+{cluster}", []).append(resource.state)
+    return where
+
+
+async def wait_for_state(handle: Handle, state: str, within: float = 30.0) -> None:
+    """Poll current-state until it is ``state``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    current = None
+    while loop.time() < deadline:
+        current = await handle.query(QUERY_CURRENT_STATE)
+        if current == state:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"current-state is {current!r}, expected {state!r} within {within}s")
+
+
+async def progress(handle: Handle) -> dict[str, Any]:
+    """The workflow's `progress` query answer."""
+    answer: dict[str, Any] = await handle.query(QUERY_PROGRESS)
+    return answer
+
+
+def add_app(setup: SampleSetup, app: str, provider: str, cluster: str) -> None:
+    """Add a second app (chart, profile, app intent) to the DIG and /update so it deploys."""
+    chart = make_tgz(
+        {
+            f"{app}/Chart.yaml": f"apiVersion: v2\nname: {app}\nversion: 0.1.0\n",
+            f"{app}/templates/deployment.yaml": (
+                f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {app}\n"
+            ),
+        }
+    )
+    base = setup.composite_app_path
+    with httpx.Client(base_url=setup.url, timeout=10.0) as c:
+        files = {
+            "metadata": (None, json.dumps({"metadata": {"name": app}})),
+            "file": ("file", chart),
+        }
+        c.post(f"{base}/apps", files=files).raise_for_status()
+        profile = {"metadata": {"name": f"{app}-profile"}, "spec": {"app": app}}
+        c.post(
+            f"{base}/composite-profiles/{setup.composite_profile}/profiles",
+            files={"metadata": (None, json.dumps(profile)), "file": ("file", sample_profile())},
+        ).raise_for_status()
+        intent = {
+            "metadata": {"name": f"{app}-placement-intent"},
+            "spec": {
+                "app": app,
+                "intent": {"allOf": [{"clusterProvider": provider, "cluster": cluster}]},
+            },
+        }
+        c.post(
+            f"{setup.dig_path}/generic-placement-intents/{setup.gpi}/app-intents", json=intent
+        ).raise_for_status()
+        c.post(f"{setup.dig_path}/update").raise_for_status()
+
+
+def emco_post(setup: SampleSetup, path: str, **kwargs: Any) -> httpx.Response:
+    """POST to a path under the setup's emulator; fails on an error status."""
+    response = httpx.post(f"{setup.url}{path}", timeout=10.0, **kwargs)
+    response.raise_for_status()
+    return response
+
+
+def add_cluster(setup: SampleSetup, provider: str, cluster: str) -> None:
+    """Register a cluster in CLM only (not in the DIG's logical cloud)."""
+    emco_post(setup, "/v2/cluster-providers", json={"metadata": {"name": provider}})
+    files = {
+        "metadata": (None, json.dumps({"metadata": {"name": cluster}})),
+        "file": ("file", b"apiVersion: v1\n"),
+    }
+    emco_post(setup, f"/v2/cluster-providers/{provider}/clusters", files=files)

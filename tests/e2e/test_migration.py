@@ -1,0 +1,159 @@
+"""The migrate workflow against a real Temporal dev server and the EMCO emulator over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE
+from support.emulator import Emulator, SampleSetup
+from support.stack import Starter, vector_input
+
+from .helpers import (
+    app_intent,
+    instantiated_revisions,
+    placement,
+    progress,
+    start_migration,
+)
+
+pytestmark = pytest.mark.integration
+
+FAST_RETRIES = {
+    "all-activities": {
+        "StartToCloseTimeout": 30_000_000_000,
+        "RetryPolicy": {"InitialInterval": 1_000_000_000, "MaximumInterval": 1_000_000_000},
+    }
+}
+
+
+async def test_go_sample_options_migrate_and_verify(
+    worker: Worker, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup
+) -> None:
+    setup = sample_setup
+    before = app_intent(setup)
+    # The Go sample's options as they are: 5 ms heartbeat, 10 ns retry interval.
+    handle = await start_migration(starter, setup)
+    result: dict[str, Any] = await handle.result()
+
+    assert await handle.query(QUERY_CURRENT_STATE) == "completed"
+    after = app_intent(setup)
+    assert after["spec"]["intent"] == {
+        "allOf": [{"clusterProvider": "provider2", "cluster": "cluster2"}]
+    }
+    assert after["metadata"] == before["metadata"]
+    assert after["spec"]["app"] == "collectd"
+    assert instantiated_revisions(setup) == [1, 2]
+    # Verified: Ready on the target, gone from the source, before the workflow completed.
+    assert placement(emulator_reset, setup) == {"provider2+cluster2": ["Ready", "Ready"]}
+    # Go-shaped result, our fields beside it
+    assert result["AppNameIntentPairs"] == {
+        setup.gpi: [{"AppName": "collectd", "AppIntentName": setup.app_intent}]
+    }
+    assert result["GenericPlacementIntentURL"] == (
+        f"{setup.url}{setup.dig_path}/generic-placement-intents"
+    )
+    assert result["GenericPlacementIntents"] is None
+    assert result["InParams"] == setup.activity_params()
+    assert (result["phase"], result["baseRevision"], result["newRevision"]) == ("completed", 1, 2)
+    assert [a["status"] for a in result["apps"]] == ["done"]
+
+
+async def test_result_payload_is_go_json(
+    worker: Worker, starter: Starter, sample_setup: SampleSetup
+) -> None:
+    handle = await start_migration(starter, sample_setup)
+    await handle.result()
+    history = await handle.fetch_history()
+    [event] = [
+        e for e in history.events if e.HasField("workflow_execution_completed_event_attributes")
+    ]
+    payload = event.workflow_execution_completed_event_attributes.result.payloads[0]
+    assert payload.metadata["encoding"] == b"json/plain"
+    text = payload.data.decode()
+    # Go's declaration order, compact, integers never floats
+    assert text.startswith('{"InParams":{"compositeApp":"capp1",')
+    assert '"GenericPlacementIntents":null,"AppNameIntentPairs":{' in text
+    assert '"baseRevision":1,"newRevision":2,' in text
+    assert ".0," not in text
+
+
+async def test_current_state_moves_through_every_activity_and_503s_are_retried(
+    worker: Worker, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup
+) -> None:
+    setup = sample_setup
+    # One 503 per step keeps each step visible for a retry interval (1 s).
+    emulator_reset.add_fault(f"^{setup.dig_path}/generic-placement-intents$", 503, method="GET")
+    emulator_reset.add_fault(f"^{setup.dig_path}/status$", 503, method="GET")
+    emulator_reset.add_fault(f"^{setup.app_intent_path}$", 503, method="PUT", count=3)
+    emulator_reset.add_fault(f"^{setup.dig_path}/update$", 503, method="POST")
+    emulator_reset.set_cluster("provider2", "cluster2", ready_delay_seconds=1.0)
+    handle = await start_migration(starter, setup, options=FAST_RETRIES)
+
+    seen: list[str] = []
+    while not seen or seen[-1] != "completed":
+        state = await handle.query(QUERY_CURRENT_STATE)
+        if not seen or seen[-1] != state:
+            seen.append(state)
+        await asyncio.sleep(0.05)
+    await handle.result()
+    assert [s for s in seen if s != "started"] == [
+        "GetDigAppIntents",
+        "SnapshotMigration",
+        "UpdateAppIntents",
+        "DoDigUpdate",
+        "VerifyMigration",
+        "completed",
+    ]
+    assert emulator_reset.faults() == []  # every injected 503 was hit, and retried
+    assert instantiated_revisions(setup) == [1, 2]  # one /update despite its 503
+
+
+async def test_emco_404_fails_fast_without_retries(
+    worker: Worker, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup
+) -> None:
+    setup = sample_setup
+    emulator_reset.add_fault(
+        f"^{setup.dig_path}/generic-placement-intents$", 404, method="GET", count=5
+    )
+    handle = await start_migration(starter, setup)
+    with pytest.raises(WorkflowFailureError) as caught:
+        await handle.result()
+    assert await handle.query(QUERY_CURRENT_STATE) == "GetDigAppIntents"
+    [fault] = emulator_reset.faults()
+    assert fault.remaining == 4  # exactly one request: no retry
+    message = str(caught.value.cause)
+    assert "GetDigAppIntents failed: EMCO answered 404" in message
+    assert instantiated_revisions(setup) == [1]
+
+
+@pytest.mark.parametrize(
+    ("input_json", "expected"),
+    [
+        (b'{"activityParams":{"all-activities":{"emcoURL":"http://x"}}}',
+         "missing required parameters: project, compositeApp"),
+        (vector_input(emcoURL="192.168.1.201:30415"), "emcoURL: must be an http(s) URL"),
+        (b'{"activityOptions":{"all-activities":{"StartToCloseTimeout":"60s"}}}',
+         "activityOptions['all-activities'].StartToCloseTimeout"),
+        (b'{"activityOptions":{"Migrate":{"StartToCloseTimeout":1}}}',
+         "Invalid activity name in params: Migrate"),
+        (b"[]", "expected an object (WorkflowParams), got array"),
+    ],
+)  # fmt: skip
+async def test_bad_input_fails_the_workflow_naming_the_field(
+    worker: Worker, starter: Starter, input_json: bytes, expected: str
+) -> None:
+    handle = await starter.start(input_json)
+    with pytest.raises(WorkflowFailureError) as caught:
+        await handle.result()
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "InvalidWorkflowParams"
+    assert cause.non_retryable
+    assert expected in str(cause)
+    assert (await progress(handle))["phase"] == "planning"
