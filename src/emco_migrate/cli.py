@@ -113,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if args.log_level != "DEBUG":
+        # httpx logs every request at INFO; our own messages say what matters.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         return _load(args.command).run(args)
     except UserError as err:

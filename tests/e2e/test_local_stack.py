@@ -1,0 +1,193 @@
+"""The one-command demo, and `emco-migrate up` driven by hand with the sample files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emco_migrate.devstack.processes import port_accepts
+from emco_migrate.devstack.stack import StackPorts
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+INTENTS = ROOT / "samples" / "intents"
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def emco_migrate(*args: str, cwd: Path = ROOT, check: bool = True) -> str:
+    """Run the CLI as a user would; its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-m", "emco_migrate", *args],
+        cwd=cwd,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"emco-migrate {' '.join(args)}: {result.stderr}{result.stdout}")
+    return result.stdout
+
+
+def test_demo_round_trip_exits_zero_and_leaves_nothing_running() -> None:
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "emco_migrate", "demo", "--round-trip", "--ready-delay", "0.3"],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert time.monotonic() - started < 60
+    out = result.stdout
+    assert "placement before: app intent allOf provider1/cluster1" in out
+    assert "placement after: app intent allOf provider2/cluster2" in out
+    assert "current-state: VerifyMigration" in out
+    assert "workflowQueryResult='completed'" in out
+    assert "placement after the round trip: app intent allOf provider1/cluster1" in out
+    assert re.search(r"Web UI http://127\.0\.0\.1:\d+", out)
+    ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", out.split("stack ready:")[1][:300])]
+    assert len(ports) == 4
+    assert not any(port_accepts("127.0.0.1", port) for port in ports)
+
+
+class Up:
+    """`emco-migrate up` as a background process, its output collected."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "emco_migrate", "up", "--state-dir", str(state_dir),
+             "--ready-delay", "0.3"],
+            env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, needle: str, within: float = 60) -> None:
+        deadline = time.monotonic() + within
+        while not any(needle in line for line in self.lines):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"`up` never printed {needle!r}: {''.join(self.lines)}")
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def up(tmp_path: Path) -> Iterator[Up]:
+    ports = StackPorts.fixed()
+    fixed = (ports.temporal, ports.emco, ports.http_server)
+    busy = [p for p in fixed if port_accepts("127.0.0.1", p)]
+    if busy:
+        pytest.fail(f"the fixed ports {busy} of `emco-migrate up` are in use on this machine")
+    running = Up(tmp_path)
+    yield running
+    if running.process.poll() is None:
+        running.process.kill()
+        running.process.wait()
+
+
+def apply(name: str) -> str:
+    return emco_migrate(
+        "emcoctl", "--config", "emco-cfg-local.yaml", "apply", "-s", "-v", "values-local.yaml",
+        "-f", name, cwd=INTENTS,
+    )  # fmt: skip
+
+
+def current_state(workflow_id: str) -> str:
+    status = json.loads(emco_migrate("status", workflow_id, "--query", "current-state"))
+    return str(status["workflowQueryResult"])
+
+
+def wait_state(workflow_id: str, wanted: str, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    state = ""
+    while time.monotonic() < deadline:
+        state = current_state(workflow_id)
+        if state == wanted:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"{workflow_id} is {state!r}, not {wanted!r}")
+
+
+def where_is_the_app() -> dict[str, list[str]]:
+    clusters = httpx.get("http://127.0.0.1:9015/emulator/v1/clusters", timeout=10).json()
+    return {
+        f"{c['clusterProvider']}/{c['cluster']}": sorted(r["state"] for r in c["resources"])
+        for c in clusters
+        if c["resources"]
+    }
+
+
+def test_up_and_the_seed_flow_by_hand(up: Up) -> None:
+    up.wait_for("Local stack is up")
+    subprocess.run([sys.executable, "-m", "emco_migrate.emcoctl.samples"], check=True, cwd=ROOT)
+    for name in ("00.define-clusters-proj.yaml", "01.instantiate-lc.yaml",
+                 "02.define-app-dig.yaml", "03.instantiate-dig.yaml",
+                 "04.define-workflow-1.yaml", "05.start-workflow.yaml"):  # fmt: skip
+        apply(name)
+    deadline = time.monotonic() + 60
+    while "completed" not in emco_migrate(
+        "emcoctl", "--config", "emco-cfg-local.yaml", "get", "-v", "values-local.yaml",
+        "-f", "06.get-workflow-status.yaml", cwd=INTENTS,
+    ):  # fmt: skip
+        assert time.monotonic() < deadline, "06 never reported completed"
+        time.sleep(0.3)
+    assert where_is_the_app() == {"provider2/cluster2": ["Ready", "Ready"]}
+    progress = json.loads(emco_migrate("status", "migrate-to-cluster2", "--query", "progress"))
+    assert progress["workflowQueryResult"]["phase"] == "completed"
+
+    # define-workflow-2 brings it back
+    apply("define-workflow-2.yaml")
+    apply("start-workflow-2.yaml")
+    wait_state("migrate-to-cluster1", "completed")
+    assert where_is_the_app() == {"provider1/cluster1": ["Ready", "Ready"]}
+
+    # 07 cancels a running migration, which puts everything back
+    httpx.put(
+        "http://127.0.0.1:9015/emulator/v1/clusters/provider2/cluster2",
+        json={"neverReady": True},
+        timeout=10,
+    ).raise_for_status()
+    apply("05.start-workflow.yaml")
+    wait_state("migrate-to-cluster2", "VerifyMigration")
+    apply("07.cancel-workflow.yaml")
+    deadline = time.monotonic() + 60
+    while True:
+        status = json.loads(
+            emco_migrate("status", "migrate-to-cluster2", "--describe", "--query", "progress")
+        )
+        if status["workflowQueryResult"]["phase"] == "cancelled":
+            break
+        assert time.monotonic() < deadline, status["workflowQueryResult"]
+        time.sleep(0.3)
+    assert where_is_the_app() == {"provider1/cluster1": ["Ready", "Ready"]}
+
+    assert up.process.send_signal(signal.SIGINT) is None
+    assert up.process.wait(timeout=30) == 0
+    ports = StackPorts.fixed()
+    assert not any(
+        port_accepts("127.0.0.1", p) for p in (ports.temporal, ports.emco, ports.http_server)
+    )
