@@ -1,0 +1,50 @@
+"""What every request handler shares: settings, the database, the clock, an HTTP client."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import httpx
+from starlette.requests import Request
+
+from emco_migrate.emcosim.deploy.session import Session
+from emco_migrate.emcosim.settings import EmulatorSettings
+from emco_migrate.emcosim.store import Database
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class Backend:
+    """The emulator's dependencies, built once per process in `create_app`."""
+
+    settings: EmulatorSettings
+    db: Database
+    clock: Clock = time.time
+    http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10.0))
+    temporal_clients: dict[str, Client] = field(default_factory=dict)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A read-write unit of work (holds SQLite's write lock)."""
+        with self.db.write() as tx:
+            yield Session(tx, self.clock(), self.settings.ready_delay)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work over one snapshot."""
+        with self.db.read() as tx:
+            yield Session(tx, self.clock(), self.settings.ready_delay)
+
+
+def backend(request: Request) -> Backend:
+    """The backend of the app serving ``request``."""
+    found: Backend = request.app.state.backend
+    return found

@@ -1,0 +1,1 @@
+"""The simulated deployment side: charts, placement, rollout over time, DIG lifecycle, status."""

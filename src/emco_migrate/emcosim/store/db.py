@@ -1,0 +1,123 @@
+"""SQLite access: WAL and a busy timeout so several emulator processes share one file."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 15_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    key TEXT PRIMARY KEY,
+    parent TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    blob BLOB
+);
+CREATE INDEX IF NOT EXISTS objects_by_parent ON objects (parent, kind, seq);
+CREATE TABLE IF NOT EXISTS state_logs (
+    owner TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS contexts (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS contexts_by_owner ON contexts (owner);
+CREATE TABLE IF NOT EXISTS resources (
+    context TEXT NOT NULL,
+    app TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    cluster TEXT NOT NULL,
+    api_group TEXT NOT NULL,
+    version TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    applied_at REAL NOT NULL,
+    ready_at REAL NOT NULL,
+    deleted_at REAL,
+    superseded INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (context, app, provider, cluster, kind, name)
+);
+CREATE INDEX IF NOT EXISTS resources_by_cluster ON resources (provider, cluster);
+CREATE TABLE IF NOT EXISTS cluster_settings (
+    provider TEXT NOT NULL,
+    cluster TEXT NOT NULL,
+    reachable INTEGER NOT NULL DEFAULT 1,
+    ready_delay REAL,
+    never_ready INTEGER NOT NULL DEFAULT 0,
+    paused_total REAL NOT NULL DEFAULT 0,
+    unreachable_since REAL,
+    PRIMARY KEY (provider, cluster)
+);
+CREATE TABLE IF NOT EXISTS faults (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    method TEXT,
+    path_regex TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    remaining INTEGER NOT NULL,
+    delay REAL NOT NULL
+);
+"""
+
+Tx = sqlite3.Connection
+
+
+class Database:
+    """One connection per process; transactions are serialized by a lock and by SQLite."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if self.path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        with self._lock:
+            self._conn.executescript(_SCHEMA)  # idempotent; safe with concurrent processes
+        log.info("emulator state in %s", self.path)
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """A transaction holding SQLite's write lock from the start (BEGIN IMMEDIATE)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read transaction: one consistent snapshot of every table."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,62 @@
+"""DCM bodies: logical clouds and their cluster references."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from emco_migrate.emcosim.gojson import go
+from emco_migrate.emcosim.types.common import Metadata
+
+
+@dataclass(frozen=True)
+class LogicalCloudUser:
+    """The user of a level-1 logical cloud."""
+
+    GO_NAME: ClassVar[str] = "module.UserData"
+
+    user_name: str = field(default="", metadata=go("userName"))
+    type: str = field(default="", metadata=go("type"))
+
+
+@dataclass(frozen=True)
+class LogicalCloudSpec:
+    """Namespace, level ("0" admin, "1" custom) and user of a logical cloud."""
+
+    GO_NAME: ClassVar[str] = "module.Spec"
+
+    namespace: str = field(default="", metadata=go("namespace"))
+    level: str = field(default="", metadata=go("level"))
+    user: LogicalCloudUser = field(default=LogicalCloudUser(), metadata=go("user"))
+    labels: dict[str, str] | None = field(default=None, metadata=go("labels", omitempty=True))
+
+
+@dataclass(frozen=True)
+class LogicalCloud:
+    """A logical cloud of a project."""
+
+    GO_NAME: ClassVar[str] = "module.LogicalCloud"
+
+    metadata: Metadata = field(default=Metadata(), metadata=go("metadata"))
+    spec: LogicalCloudSpec = field(default=LogicalCloudSpec(), metadata=go("spec"))
+
+
+@dataclass(frozen=True)
+class ClusterReferenceSpec:
+    """The cluster a logical cloud includes."""
+
+    GO_NAME: ClassVar[str] = "module.ClusterSpec"
+
+    provider: str = field(default="", metadata=go("clusterProvider"))
+    cluster: str = field(default="", metadata=go("cluster"))
+    load_balancer_ip: str = field(default="", metadata=go("loadBalancerIP"))
+
+
+@dataclass(frozen=True)
+class ClusterReference:
+    """A cluster of a logical cloud."""
+
+    GO_NAME: ClassVar[str] = "module.Cluster"
+
+    metadata: Metadata = field(default=Metadata(), metadata=go("metadata"))
+    spec: ClusterReferenceSpec = field(default=ClusterReferenceSpec(), metadata=go("spec"))
