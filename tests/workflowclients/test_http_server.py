@@ -388,8 +388,8 @@ async def test_http_server_command_serves_until_stopped(
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 30)
         log.close()
-    # uvicorn shuts down gracefully, then re-raises the signal it caught (exit by SIGTERM).
-    assert code in (0, -signal.SIGTERM), (tmp_path / "server.log").read_text()
+    # A requested stop is a graceful shutdown and a clean exit, like the worker's.
+    assert code == 0, (tmp_path / "server.log").read_text()
     assert "Application shutdown complete" in (tmp_path / "server.log").read_text()
 
 

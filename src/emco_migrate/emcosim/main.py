@@ -16,6 +16,7 @@ from emco_migrate.emcosim.settings import (
     default_db_path,
 )
 from emco_migrate.errors import UserError
+from emco_migrate.serving import GracefulServer
 
 HELP = "run the local EMCO API emulator"
 
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         log_config=None,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = GracefulServer(config)
     try:
         server.run()
     except SystemExit as err:  # uvicorn exits when it cannot start serving

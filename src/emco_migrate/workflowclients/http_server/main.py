@@ -9,6 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from emco_migrate.errors import UserError
+from emco_migrate.serving import GracefulServer
 from emco_migrate.temporal_connection import connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
 from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
@@ -61,7 +62,7 @@ async def serve(settings: HttpServerSettings, host: str, port: int) -> None:
     client = await connect(settings.temporal)
     app = create_app(settings, temporal_client=client)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=True)
-    server = uvicorn.Server(config)
+    server = GracefulServer(config)
     await server.serve()
     if not server.started:
         raise UserError(f"the HTTP server could not start on {host}:{port} (see the log above)")
