@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import sys
+import uuid
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from temporalio.client import WorkflowFailureError
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from emco_migrate.devstack.processes import ManagedProcess, free_port
 from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE
 from support.emulator import Emulator, SampleSetup
-from support.stack import Starter, vector_input
+from support.stack import VECTORS, Starter, vector_input
 
 from .helpers import (
     app_intent,
@@ -157,3 +164,67 @@ async def test_bad_input_fails_the_workflow_naming_the_field(
     assert cause.non_retryable
     assert expected in str(cause)
     assert (await progress(handle))["phase"] == "planning"
+
+
+async def test_go_invoke_body_through_the_http_server(
+    worker: Worker, sample_setup: SampleSetup, temporal_client: Client, tmp_path: Path,
+    temporal_address: str,
+) -> None:  # fmt: skip
+    """EMCO's exact invoke bytes (only the IDs and addresses swapped) -> 204 -> migrated."""
+    setup = sample_setup
+    body = (VECTORS / "invoke-body-04.json").read_bytes()
+    workflow_id = f"invoke-{uuid.uuid4()}"
+    for old, new in (
+        ("migrate-apps-1", workflow_id),
+        ("http://192.168.1.201:30415", setup.url),
+        ('"project":"proj1"', f'"project":"{setup.project}"'),
+        ('"compositeApp":"capp1"', f'"compositeApp":"{setup.composite_app}"'),
+        ('"deploymentIntentGroup":"dig1"', f'"deploymentIntentGroup":"{setup.dig}"'),
+    ):
+        assert body.count(old.encode()) == 1
+        body = body.replace(old.encode(), new.encode())
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    env["TEMPORAL_ADDRESS"] = temporal_address
+    server = ManagedProcess(
+        "http-server",
+        [sys.executable, "-m", "emco_migrate", "http-server", "--host", "127.0.0.1",
+         "--port", str(port)],
+        log_path=tmp_path / "http-server.log", env=env,
+    )  # fmt: skip
+    server.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            deadline = asyncio.get_running_loop().time() + 30
+            while not await _ready(http):
+                assert asyncio.get_running_loop().time() < deadline, server.log_tail()
+                await asyncio.sleep(0.1)
+            response = await http.post(
+                "/invoke/migrate_workflowclient",
+                content=body,
+                headers={"Content-Type": "application/json"},
+            )
+        assert response.status_code == 204, response.text
+        handle = temporal_client.get_workflow_handle(workflow_id)
+        try:
+            result: dict[str, Any] = await handle.result()
+        finally:
+            with contextlib.suppress(Exception):
+                await handle.terminate("test teardown")
+    finally:
+        server.stop()
+    assert await handle.query(QUERY_CURRENT_STATE) == "completed"
+    assert app_intent(setup)["spec"]["intent"]["allOf"] == [
+        {"clusterProvider": "provider2", "cluster": "cluster2"}
+    ]
+    assert instantiated_revisions(setup) == [1, 2]
+    assert list(result)[:4] == [
+        "InParams", "GenericPlacementIntentURL", "GenericPlacementIntents", "AppNameIntentPairs",
+    ]  # fmt: skip
+
+
+async def _ready(http: httpx.AsyncClient) -> bool:
+    try:
+        return (await http.get("/readyz")).status_code == 200
+    except httpx.TransportError:
+        return False
