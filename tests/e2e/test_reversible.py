@@ -98,6 +98,7 @@ async def test_target_never_ready_rolls_everything_back(
     assert isinstance(cause, ApplicationError) and cause.type == "MigrationRolledBack"
     message = cause.message
     assert "VerifyMigration failed: migration not verified within 2s" in message
+    assert message.count("VerifyMigration failed") == 1
     assert "restored the app intents of collectd" in message
     assert "rolled the DIG back to revision 1's context" in message
     assert "verified Ready again: collectd on provider1+cluster1" in message
@@ -288,3 +289,17 @@ async def test_refuses_a_target_outside_the_logical_cloud(
         caught.value.cause
     )
     assert instantiated_revisions(sample_setup) == [1]
+
+
+@pytest.mark.parametrize(("param", "service"), [("clmURL", "clm"), ("dcmURL", "dcm")])
+async def test_a_url_that_is_not_the_service_is_named(
+    worker: Worker, starter: Starter, sample_setup: SampleSetup, param: str, service: str
+) -> None:
+    # Like pointing clmURL at a real EMCO's orchestrator port: every path is a bare 404.
+    elsewhere = f"{sample_setup.url}/not-{service}"
+    handle = await start_migration(starter, sample_setup, **{param: elsewhere})
+    with pytest.raises(WorkflowFailureError) as caught:
+        await handle.result()
+    message = str(caught.value.cause)
+    assert f"{elsewhere} does not serve EMCO's {service} API" in message
+    assert f"set the activity parameter {param}" in message

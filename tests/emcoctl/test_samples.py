@@ -50,6 +50,8 @@ STEPS = [
 VALUES = ["values-local.yaml", "values-remote.yaml"]
 ACTIVITY_PARAMS = {
     "emcoURL",
+    "clmURL",
+    "dcmURL",
     "project",
     "compositeApp",
     "compositeAppVersion",

@@ -119,6 +119,8 @@ class Demo:
             self.state / "values-demo.yaml",
             {
                 "EmcoURL": stack.emco_url,
+                "ClmURL": stack.emco_url,
+                "DcmURL": stack.emco_url,
                 "WfClientHost": HOST,
                 "WfClientPort": stack.ports.http_server,
                 "TemporalServer": stack.temporal_address,

@@ -42,6 +42,21 @@ def _refuse(message: str) -> ApplicationError:
     return ApplicationError(message, type=ERROR_REFUSED, non_retryable=True)
 
 
+def _refuse_missing_route(
+    err: ApplicationError, service: str, param: str, url: str, node_port: int
+) -> None:
+    """Refuse clearly when ``url`` is not EMCO's ``service`` at all (an orchestrator, say,
+    answers another service's paths with gorilla/mux's bare 404), rather than blaming the
+    cluster."""
+    details = err.details[0] if err.details and isinstance(err.details[0], dict) else {}
+    if details.get("status") == 404 and details.get("body") == "404 page not found":
+        raise _refuse(
+            f"{url} does not serve EMCO's {service} API (GET {details.get('path')} answered "
+            f"'404 page not found'); set the activity parameter {param} to EMCO's {service} "
+            f"service, e.g. http://<node>:{node_port}"
+        ) from err
+
+
 class ReversibleMigrationActivities:
     """Snapshot, apply, verify and roll back, over one long-lived HTTP client."""
 
@@ -95,27 +110,32 @@ class ReversibleMigrationActivities:
     async def _check_target(self, params: MigrationParams, logical_cloud: str) -> None:
         target = params.target
         clm = EmcoClient(self._http, params.clm_url)
+        cluster_path = path("v2", "cluster-providers", target.provider, "clusters", target.cluster)
         try:
-            await clm.get_json(
-                path("v2", "cluster-providers", target.provider, "clusters", target.cluster)
-            )
+            await clm.get_json(cluster_path)
         except ApplicationError as err:
+            _refuse_missing_route(err, "clm", "clmURL", params.clm_url, 30461)
             if err.type == ERROR_REJECTED:
-                raise _refuse(f"target cluster {target} is unknown to EMCO ({err})") from err
+                raise _refuse(
+                    f"target cluster {target} is unknown to EMCO ({err.message})"
+                ) from err
             raise
         if not logical_cloud:
             return
         dcm = EmcoClient(self._http, params.dcm_url)
-        refs = await dcm.get_json(
-            path(
-                "v2",
-                "projects",
-                params.dig.project,
-                "logical-clouds",
-                logical_cloud,
-                "cluster-references",
-            )
+        refs_path = path(
+            "v2",
+            "projects",
+            params.dig.project,
+            "logical-clouds",
+            logical_cloud,
+            "cluster-references",
         )
+        try:
+            refs = await dcm.get_json(refs_path)
+        except ApplicationError as err:
+            _refuse_missing_route(err, "dcm", "dcmURL", params.dcm_url, 30477)
+            raise
         members = {
             ClusterRef(str(spec.get("clusterProvider", "")), str(spec.get("cluster", "")))
             for ref in refs or []

@@ -182,7 +182,13 @@ class EmcoMigrateWorkflow:
             progress.phase = Phase.CANCELLED
             raise CancelledError(summary) from None
         except (ActivityError, ApplicationError) as err:
-            summary = await self._undo(params, snapshot, f"{self._state} failed: {_cause(err)}")
+            # _step's errors already name the step ("VerifyMigration failed: ...").
+            failure = (
+                _cause(err)
+                if isinstance(err, ApplicationError) and err.type == ERROR_STEP_FAILED
+                else f"{self._state} failed: {_cause(err)}"
+            )
+            summary = await self._undo(params, snapshot, failure)
             raise ApplicationError(
                 summary,
                 type=(
