@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from typing import Any
 
@@ -111,7 +112,7 @@ async def test_target_never_ready_rolls_everything_back(
 
 async def test_cancel_during_verification_restores_and_ends_cancelled(
     worker: Worker, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup,
-    temporal_address: str,
+    temporal_address: str, capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     setup = sample_setup
     before = app_intent(setup)
@@ -129,6 +130,20 @@ async def test_cancel_during_verification_restores_and_ends_cancelled(
     report = await progress(handle)
     assert report["phase"] == "cancelled"
     assert report["message"].startswith("the workflow was cancelled; undone: restored")
+    # `status` says so too, although a cancellation carries no message of its own
+    capsys.readouterr()
+    code = await asyncio.to_thread(cli.main, ["status", handle.id, "--address", temporal_address])
+    assert code == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["workflowStatus"] == "CANCELED"
+    assert "undone: restored the app intents of collectd" in status["workflowFailure"]
+    # and there is nothing left to cancel
+    code = await asyncio.to_thread(cli.main, ["cancel", handle.id, "--address", temporal_address])
+    assert code == 1
+    assert capsys.readouterr().err.strip() == (
+        f"emco-migrate cancel: error: workflow {handle.id!r} already ended (CANCELED); "
+        "nothing to cancel"
+    )
 
 
 async def test_three_503s_on_the_app_intent_put_are_retried(

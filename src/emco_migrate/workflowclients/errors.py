@@ -42,6 +42,10 @@ class WorkflowNotFound(UserError):
         self.run_id = run_id
 
 
+class WorkflowAlreadyClosed(UserError):
+    """Cancel or terminate asked for a run that has already ended."""
+
+
 class QueryFailed(UserError):
     """A workflow query was rejected, failed in the workflow, or got no answer."""
 

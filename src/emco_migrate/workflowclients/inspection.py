@@ -4,7 +4,8 @@ Used by ``emco-migrate status`` / ``cancel`` and by the EMCO emulator's workflow
 `get_status` returns a `WorkflowStatus`; `WorkflowStatus.to_emco_dict` gives EMCO's
 status response (``workflowID``, ``runID``, ``workflowExecutionDescription``,
 ``workflowHistory``, ``workflowQueryResult``) plus ``workflowResult``, which EMCO
-declares but never fills. Protobuf messages are rendered with ``json_format`` keeping
+declares but never fills; `WorkflowStatus.to_report` adds the execution status and why a
+closed run has no result. Protobuf messages are rendered with ``json_format`` keeping
 the proto field names (snake_case, like the Go structs' JSON tags EMCO emits).
 
 Every function raises `WorkflowNotFound` for a missing workflow, `QueryFailed` for a
@@ -35,6 +36,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from emco_migrate.errors import UserError
 from emco_migrate.workflowclients.errors import (
     QueryFailed,
+    WorkflowAlreadyClosed,
     WorkflowEndedWithoutResult,
     WorkflowNotFound,
     as_unreachable,
@@ -112,6 +114,16 @@ class WorkflowStatus:
             out["workflowResult"] = self.result
         return out
 
+    def to_report(self) -> dict[str, Any]:
+        """`to_emco_dict` plus ``workflowStatus`` (the execution status) and, for a run
+        that closed without a result, ``workflowFailure`` (why): what `status` prints."""
+        out = self.to_emco_dict()
+        if self.status is not None:
+            out["workflowStatus"] = self.status.name
+        if self.failure:
+            out["workflowFailure"] = self.failure
+        return out
+
 
 async def get_status(client: Client, request: StatusRequest) -> WorkflowStatus:
     """Describe, wait for, read the history of, query and fetch the result of a workflow."""
@@ -133,7 +145,13 @@ async def get_status(client: Client, request: StatusRequest) -> WorkflowStatus:
         result = await _call(handle.result(follow_runs=False), *ids)
         has_result = True
     elif failure is None and status in CLOSED_WITHOUT_RESULT:
-        failure = f"workflow closed with status {status.name if status else 'unknown'}"
+        failure = await _closing_failure(handle, ids)
+    if status is WorkflowExecutionStatus.CANCELED and failure is not None:
+        # A workflow may record how it wound down in its memo (the migrate workflow's
+        # compensation does): a cancellation carries no message of its own.
+        outcome = (await description.memo()).get("outcome")
+        if isinstance(outcome, str) and outcome:
+            failure = f"{failure}; {outcome}"
     history = None
     if request.history:
         fetched = await _call(handle.fetch_history(), *ids)
@@ -161,6 +179,7 @@ async def cancel_workflow(
 ) -> None:
     """Request cancellation; the workflow decides how to wind down."""
     handle = client.get_workflow_handle(workflow_id, run_id=run_id or None)
+    await _require_running(handle, workflow_id, run_id, "cancel")
     await _call(handle.cancel(reason=reason), workflow_id, run_id)
 
 
@@ -174,7 +193,20 @@ async def terminate_workflow(
 ) -> None:
     """Terminate at once, recording ``reason`` and ``details`` in the history."""
     handle = client.get_workflow_handle(workflow_id, run_id=run_id or None)
+    await _require_running(handle, workflow_id, run_id, "terminate")
     await _call(handle.terminate(*details, reason=reason or None), workflow_id, run_id)
+
+
+async def _require_running(
+    handle: WorkflowHandle[Any, Any], workflow_id: str, run_id: str, action: str
+) -> None:
+    """Refuse to cancel or terminate a run that has ended (Temporal would either accept a
+    pointless cancel request or call the workflow 'not found')."""
+    description = await _call(handle.describe(), workflow_id, run_id)
+    status = description.status
+    if status is not None and status is not WorkflowExecutionStatus.RUNNING:
+        what = f"workflow {workflow_id!r}" + (f" run {run_id!r}" if run_id else "")
+        raise WorkflowAlreadyClosed(f"{what} already ended ({status.name}); nothing to {action}")
 
 
 def proto_dict(message: Message) -> dict[str, Any]:
@@ -221,6 +253,15 @@ async def _call(call: Awaitable[T], workflow_id: str, run_id: str) -> T:
         if (unreachable := as_unreachable(err)) is not None:
             raise unreachable from err
         raise
+
+
+async def _closing_failure(handle: WorkflowHandle[Any, Any], ids: tuple[str, str]) -> str:
+    """Why a closed run has no result, read from its close event."""
+    try:
+        await _call(handle.result(follow_runs=False), *ids)
+    except WorkflowFailureError as err:
+        return _failure_text(err)
+    return "workflow closed without a result"
 
 
 def _failure_text(err: WorkflowFailureError) -> str:

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--query",
         metavar="QUERY_TYPE",
         default="",
-        help=f"run this query, e.g. {QUERY_CURRENT_STATE} (workflowQueryResult)",
+        help=f"run this query, e.g. {QUERY_CURRENT_STATE} or progress (workflowQueryResult)",
     )
     add_temporal_arguments(parser)
 
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         wait=args.wait,
     )
     status = asyncio.run(inspect(temporal_settings(args), request))
-    print(json.dumps(status.to_emco_dict(), indent=2))
+    print(json.dumps(status.to_report(), indent=2))
     if args.wait and not status.has_result:
         raise ended_without_result(status)
     return 0
