@@ -88,3 +88,11 @@ async def test_connect_failure_is_one_line() -> None:
         "cannot reach Temporal at 127.0.0.1:1 (namespace default): connection refused"
     )
     assert "\n" not in str(caught.value)
+
+
+async def test_unknown_namespace_is_one_line(temporal_address: str) -> None:
+    with pytest.raises(UserError) as caught:
+        await connect(TemporalSettings(address=temporal_address, namespace="nope"))
+    assert str(caught.value) == (
+        f"namespace 'nope' does not exist on Temporal at {temporal_address}"
+    )

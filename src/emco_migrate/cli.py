@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -52,6 +53,11 @@ SUMMARIES: dict[str, str] = {
 }
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Also settable by environment, e.g. in containers whose arguments end with the subcommand's.
+LOG_LEVEL_VARIABLE = "EMCO_MIGRATE_LOG_LEVEL"
+
+
 def _load(name: str) -> Subcommand:
     module = importlib.import_module(SUBCOMMANDS[name])
     return module  # type: ignore[return-value,unused-ignore]
@@ -66,9 +72,9 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"emco-migrate {__version__}")
     parser.add_argument(
         "--log-level",
-        default="INFO",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log level for diagnostic output on stderr (default: INFO)",
+        default=os.environ.get(LOG_LEVEL_VARIABLE, "INFO").upper(),
+        choices=LOG_LEVELS,
+        help=f"log level for diagnostic output on stderr (default: {LOG_LEVEL_VARIABLE} or INFO)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -93,8 +99,9 @@ def exit_now(code: int) -> NoReturn:
     interpreter finalizes, which can abort a short-lived command at exit
     ("PyGILState_Release"); console scripts therefore leave through here.
     """
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # a closed pipe: nothing more can be said
+            stream.flush()
     os._exit(code)
 
 
@@ -107,7 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     selected = _selected_command(argv)
-    args = build_parser(selected).parse_args(argv)
+    parser = build_parser(selected)
+    args = parser.parse_args(argv)
+    if args.log_level not in LOG_LEVELS:
+        parser.error(f"{LOG_LEVEL_VARIABLE}={args.log_level} is not one of {', '.join(LOG_LEVELS)}")
     logging.basicConfig(
         level=getattr(logging, args.log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -123,3 +133,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `emco-migrate status ... | head`
+        return 141

@@ -6,11 +6,14 @@ import asyncio
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import temporalio.service
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
+from temporalio.service import RPCError, RPCStatusCode
 
 from emco_migrate.errors import TemporalUnreachable, UserError
 
@@ -97,7 +100,27 @@ class TemporalSettings:
 async def connect(
     settings: TemporalSettings, *, timeout: float = CONNECT_TIMEOUT_SECONDS, **kwargs: Any
 ) -> Client:
-    """Connect to Temporal, or raise `TemporalUnreachable` with a one-line reason."""
+    """Connect to Temporal, or raise `TemporalUnreachable` with a one-line reason.
+
+    Also checks that the namespace exists, so a typo fails here in one line rather than
+    later (a worker's poll validation, a "workflow not found").
+    """
+    client = await _connect(settings, timeout, **kwargs)
+    try:
+        await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=settings.namespace),
+            timeout=timedelta(seconds=timeout),
+        )
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            raise UserError(
+                f"namespace {settings.namespace!r} does not exist on Temporal at {settings.address}"
+            ) from err
+        # Anything else (e.g. an API key without describe rights) is left to later calls.
+    return client
+
+
+async def _connect(settings: TemporalSettings, timeout: float, **kwargs: Any) -> Client:
     try:
         return await asyncio.wait_for(
             Client.connect(
