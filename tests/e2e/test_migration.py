@@ -163,7 +163,9 @@ async def test_bad_input_fails_the_workflow_naming_the_field(
     assert cause.type == "InvalidWorkflowParams"
     assert cause.non_retryable
     assert expected in str(cause)
-    assert (await progress(handle))["phase"] == "planning"
+    report = await progress(handle)
+    assert report["phase"] == "failed"
+    assert report["message"].startswith("nothing was changed: invalid")
 
 
 async def test_go_invoke_body_through_the_http_server(

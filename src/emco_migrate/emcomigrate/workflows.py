@@ -148,24 +148,17 @@ class EmcoMigrateWorkflow:
     @workflow.run
     async def run(self, value: RawValue = None) -> RawValue:  # type: ignore[assignment]
         """Migrate, verify, and undo everything if that fails or is cancelled."""
-        spec = decode_input(value)
-        try:
-            self._options = resolve_activity_options(spec.activity_options, ALL_ACTIVITY_NAMES)
-            params = MigrationParams.from_activity_params(spec.activity_params)
-        except (OptionsError, ParamError) as err:
-            raise _invalid(f"invalid workflow parameters: {err}", err.field) from err
         progress = self._progress
-        progress.params = params
-        mig = MigParam(in_params=(spec.activity_params or {}).get(ALL_ACTIVITIES))
-        mig = await self._go_step(
-            ACTIVITY_GET_DIG_APP_INTENTS, MigrationActivities.get_dig_app_intents, mig
-        )
-        snapshot = await self._step(
-            ACTIVITY_SNAPSHOT,
-            ReversibleMigrationActivities.snapshot,
-            SnapshotRequest(params, intent_refs(mig.app_intents)),
-        )
-        progress.planned(snapshot)
+        try:
+            params, mig, snapshot = await self._plan(value)
+        except ApplicationError as err:
+            progress.phase = Phase.FAILED
+            progress.message = f"nothing was changed: {err.message}"
+            raise
+        except asyncio.CancelledError:
+            progress.phase = Phase.CANCELLED
+            progress.message = "cancelled before any change"
+            raise
         if params.dry_run or snapshot.noop:
             progress.phase = Phase.DRY_RUN if params.dry_run else Phase.NO_OP
             progress.message = (
@@ -202,6 +195,32 @@ class EmcoMigrateWorkflow:
         progress.message = f"migrated {len(snapshot.items)} app intent(s) to {params.target}"
         progress.mark(AppStatus.DONE)
         return self._finish(mig)
+
+    async def _plan(self, value: RawValue | None) -> tuple[MigrationParams, MigParam, Snapshot]:
+        """Decode and validate the input, find the app intents, snapshot and plan."""
+        spec = decode_input(value)
+        try:
+            self._options = {
+                name: settings.with_heartbeat_floor()
+                for name, settings in resolve_activity_options(
+                    spec.activity_options, ALL_ACTIVITY_NAMES
+                ).items()
+            }
+            params = MigrationParams.from_activity_params(spec.activity_params)
+        except (OptionsError, ParamError) as err:
+            raise _invalid(f"invalid workflow parameters: {err}", err.field) from err
+        self._progress.params = params
+        mig = MigParam(in_params=(spec.activity_params or {}).get(ALL_ACTIVITIES))
+        mig = await self._go_step(
+            ACTIVITY_GET_DIG_APP_INTENTS, MigrationActivities.get_dig_app_intents, mig
+        )
+        snapshot = await self._step(
+            ACTIVITY_SNAPSHOT,
+            ReversibleMigrationActivities.snapshot,
+            SnapshotRequest(params, intent_refs(mig.app_intents)),
+        )
+        self._progress.planned(snapshot)
+        return params, mig, snapshot
 
     def _finish(self, mig: MigParam) -> RawValue:
         self._state = STATE_COMPLETED
