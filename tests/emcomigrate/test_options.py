@@ -10,6 +10,7 @@ from temporalio.workflow import ActivityCancellationType
 
 from emco_migrate.emcomigrate.options import (
     GO_ACTIVITIES,
+    HEARTBEAT_FLOOR,
     ActivitySettings,
     OptionsError,
     duration,
@@ -143,3 +144,22 @@ def test_wait_for_cancellation_maps_to_cancellation_type() -> None:
         ActivityOptionsSpec(start_to_close_ns=1, wait_for_cancellation=True), "x"
     )
     assert settings.cancellation_type == ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("configured", "effective"),
+    [
+        (timedelta(milliseconds=5), HEARTBEAT_FLOOR),  # the Go sample's
+        (None, None),  # no heartbeat timeout stays none
+        (timedelta(seconds=30), timedelta(seconds=30)),
+    ],
+)
+def test_heartbeat_timeout_is_raised_to_the_floor(
+    configured: timedelta | None, effective: timedelta | None
+) -> None:
+    settings = ActivitySettings(
+        start_to_close_timeout=timedelta(minutes=1), heartbeat_timeout=configured
+    )
+    floored = settings.with_heartbeat_floor()
+    assert floored.heartbeat_timeout == effective
+    assert floored.start_to_close_timeout == timedelta(minutes=1)

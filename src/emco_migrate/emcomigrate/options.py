@@ -8,7 +8,7 @@ passed on: such values fail with an error naming the field instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -141,6 +141,19 @@ class ActivitySettings:
                 out[name] = value
         return out
 
+    def with_heartbeat_floor(self) -> ActivitySettings:
+        """These settings with a configured heartbeat timeout raised to `HEARTBEAT_FLOOR`."""
+        if self.heartbeat_timeout is None or self.heartbeat_timeout >= HEARTBEAT_FLOOR:
+            return self
+        return replace(self, heartbeat_timeout=HEARTBEAT_FLOOR)
+
+
+# A heartbeat timeout runs from the start of an attempt, whether the activity heartbeats or
+# not; one shorter than a few EMCO round trips times healthy attempts out and retries them
+# (the Go sample's 5 ms retried about one activity in six, 1-2 s later each, under load).
+# The workflow raises every configured heartbeat timeout to this floor.
+HEARTBEAT_FLOOR = timedelta(seconds=5)
+
 
 def resolve_activity_options(
     options: dict[str, ActivityOptionsSpec] | None,
@@ -182,7 +195,7 @@ def resolve_activity_options(
 # raised to a floor, because the Go sample's 5 ms would time out between two polls.
 # Its retry policy and task queue do come from the options.
 VERIFY_HEARTBEAT_DEFAULT = timedelta(seconds=30)
-VERIFY_HEARTBEAT_FLOOR = timedelta(seconds=5)
+VERIFY_HEARTBEAT_FLOOR = HEARTBEAT_FLOOR
 VERIFY_MARGIN = timedelta(seconds=60)
 
 

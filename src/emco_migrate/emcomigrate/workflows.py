@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_NAME,
     )
     from emco_migrate.emcomigrate.options import (
+        HEARTBEAT_FLOOR,
         ActivitySettings,
         OptionsError,
         resolve_activity_options,
@@ -200,12 +201,15 @@ class EmcoMigrateWorkflow:
         """Decode and validate the input, find the app intents, snapshot and plan."""
         spec = decode_input(value)
         try:
-            self._options = {
-                name: settings.with_heartbeat_floor()
-                for name, settings in resolve_activity_options(
-                    spec.activity_options, ALL_ACTIVITY_NAMES
-                ).items()
-            }
+            configured = resolve_activity_options(spec.activity_options, ALL_ACTIVITY_NAMES)
+            self._options = {name: s.with_heartbeat_floor() for name, s in configured.items()}
+            raised = sorted(n for n in configured if configured[n] != self._options[n])
+            if raised:
+                workflow.logger.warning(
+                    "HeartbeatTimeout of %s raised to the %s floor",
+                    ", ".join(raised),
+                    HEARTBEAT_FLOOR,
+                )
             params = MigrationParams.from_activity_params(spec.activity_params)
         except (OptionsError, ParamError) as err:
             raise _invalid(f"invalid workflow parameters: {err}", err.field) from err
