@@ -103,9 +103,12 @@ async def connect(
     """Connect to Temporal, or raise `TemporalUnreachable` with a one-line reason.
 
     Also checks that the namespace exists, so a typo fails here in one line rather than
-    later (a worker's poll validation, a "workflow not found").
+    later (a worker's poll validation, a "workflow not found"); a ``lazy`` client, which
+    connects on first use, is not checked.
     """
     client = await _connect(settings, timeout, **kwargs)
+    if kwargs.get("lazy"):
+        return client
     try:
         await client.workflow_service.describe_namespace(
             DescribeNamespaceRequest(namespace=settings.namespace),
