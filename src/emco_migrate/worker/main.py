@@ -27,6 +27,12 @@ from emco_migrate.temporal_connection import TemporalSettings, connect
 
 HELP = "run the worker that executes EmcoMigrateWorkflow"
 DEFAULT_DRAIN_SECONDS = 30.0
+# VerifyMigration holds its slot for the whole rollout while it mostly sleeps between polls,
+# so slots must outnumber the migrations in flight: with 100, a burst of 500 stalled once
+# 100 were verifying, every other migration's first activity waiting for a free slot.
+# A parked migration costs the worker about 0.2 MiB (bench/README.md, scenario 3), and EMCO
+# sees at most the HTTP client's connection limit of requests at once.
+DEFAULT_MAX_CONCURRENT_ACTIVITIES = 1000
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +44,7 @@ class WorkerSettings:
     temporal: TemporalSettings
     drain_timeout: float = DEFAULT_DRAIN_SECONDS
     metrics_port: int = 0
-    max_concurrent_activities: int = 100
+    max_concurrent_activities: int = DEFAULT_MAX_CONCURRENT_ACTIVITIES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,9 +76,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-concurrent-activities",
         type=int,
-        default=100,
+        default=DEFAULT_MAX_CONCURRENT_ACTIVITIES,
         metavar="N",
-        help="activities run at once by this worker (default: 100)",
+        help="activities run at once by this worker, a verification's included "
+        f"(default: {DEFAULT_MAX_CONCURRENT_ACTIVITIES})",
     )
 
 
