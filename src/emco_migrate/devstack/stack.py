@@ -6,12 +6,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from emco_migrate.devstack.processes import (
     ManagedProcess,
     emco_migrate_command,
     free_port,
+    http_ok,
+    log_contains,
     port_accepts,
     wait_until,
 )
@@ -45,17 +45,6 @@ class StackPorts:
             emco=free_port(),
             http_server=free_port(),
         )
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1.0).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _log_has(path: Path, needle: str) -> bool:
-    return path.exists() and needle in path.read_text(errors="replace")
 
 
 @dataclass
@@ -134,16 +123,16 @@ class LocalStack:
                 "http-server", "http-server", "--host", HOST, "--port", str(self.ports.http_server)
             )
             wait_until(
-                lambda: _http_ok(f"{self.emco_url}/emulator/v1/healthz"),
+                lambda: http_ok(f"{self.emco_url}/emulator/v1/healthz"),
                 timeout=STARTUP_TIMEOUT, what=f"EMCO emulator on {self.emco_url}",
                 alive=emulator.exit_reason,
             )  # fmt: skip
             wait_until(
-                lambda: _log_has(self.log_dir / "worker.log", "polling MIGRATION_TASK_Q"),
+                lambda: log_contains(self.log_dir / "worker.log", "polling MIGRATION_TASK_Q"),
                 timeout=STARTUP_TIMEOUT, what="worker", alive=worker.exit_reason,
             )  # fmt: skip
             wait_until(
-                lambda: _http_ok(f"{self.http_server_url}/readyz"),
+                lambda: http_ok(f"{self.http_server_url}/readyz"),
                 timeout=STARTUP_TIMEOUT, what=f"HTTP server on {self.http_server_url}",
                 alive=server.exit_reason,
             )  # fmt: skip

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from emco_migrate.emcomigrate.activities import MigrationActivities
 from emco_migrate.emcomigrate.emco_client import new_http_client
@@ -35,6 +36,14 @@ DEFAULT_DRAIN_SECONDS = 30.0
 DEFAULT_MAX_CONCURRENT_ACTIVITIES = 1000
 
 log = logging.getLogger(__name__)
+
+# The sandbox re-imports a workflow's module for every workflow run it starts (about 70 KiB
+# per migration kept in memory, and its CPU). Our modules are passed through instead: the
+# worker process imports them once. The workflow code still runs in the sandbox's event
+# loop with its restrictions on what the *sandbox* imports; the test suite runs the same
+# workflow with the default, stricter sandbox (tests/support/stack.py), which re-imports
+# and so checks that our workflow module stays deterministic.
+PASSTHROUGH_MODULES = ("emco_migrate",)
 
 
 @dataclass(frozen=True)
@@ -101,8 +110,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def serve(settings: WorkerSettings) -> None:
-    """Connect, poll MIGRATION_TASK_Q until SIGTERM/SIGINT, then drain and return."""
+async def serve(
+    settings: WorkerSettings,
+    *,
+    extra_workflows: Sequence[type] = (),
+    extra_activities: Callable[[httpx.AsyncClient], list[Callable[..., Any]]] | None = None,
+    extra_passthrough: Sequence[str] = (),
+) -> None:
+    """Connect, poll MIGRATION_TASK_Q until SIGTERM/SIGINT, then drain and return.
+
+    ``extra_workflows`` / ``extra_activities`` (given the shared HTTP client) run on the same
+    worker, e.g. the benchmark's floor workflow, whose modules ``extra_passthrough`` lists.
+    """
     runtime = None
     if settings.metrics_port:
         runtime = Runtime(
@@ -119,10 +138,18 @@ async def serve(settings: WorkerSettings) -> None:
         worker = Worker(
             client,
             task_queue=TASK_QUEUE,
-            workflows=[EmcoMigrateWorkflow],
-            activities=activity_methods(http),
+            workflows=[EmcoMigrateWorkflow, *extra_workflows],
+            activities=[
+                *activity_methods(http),
+                *(extra_activities(http) if extra_activities else ()),
+            ],
             max_concurrent_activities=settings.max_concurrent_activities,
             graceful_shutdown_timeout=timedelta(seconds=settings.drain_timeout),
+            workflow_runner=SandboxedWorkflowRunner(
+                restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                    *PASSTHROUGH_MODULES, *extra_passthrough
+                )
+            ),
         )
         log.info("worker polling task queue %s on %s", TASK_QUEUE, settings.temporal.describe())
         async with worker:

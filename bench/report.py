@@ -1,0 +1,280 @@
+"""The results table, PASS/FAIL lines against the targets, and the JSON file."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.config import (
+    MIGRATION_RATIO_TARGET,
+    PARKED_KIB_TARGET,
+    START_P99_TARGET_MS,
+    START_RATIO_TARGET,
+    BenchConfig,
+)
+from bench.scenarios.emulator import EmulatorResult
+from bench.scenarios.memory import MemoryResult
+from bench.scenarios.migration import MigrationResult
+from bench.scenarios.start_path import StartPathResult
+from bench.stats import Summary, paired_ratio
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target of issue 6 and how this run did."""
+
+    name: str
+    value: float
+    limit: float
+    at_least: bool
+
+    @property
+    def passed(self) -> bool:
+        if math.isnan(self.value):
+            return False
+        return self.value >= self.limit if self.at_least else self.value <= self.limit
+
+    def line(self) -> str:
+        verdict = "PASS" if self.passed else "FAIL"
+        sign = ">=" if self.at_least else "<="
+        return f"  {verdict}  {self.name} {sign} {self.limit:g}: {_num(self.value)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.name,
+            "limit": self.limit,
+            "atLeast": self.at_least,
+            "value": _finite(self.value),
+            "pass": self.passed,
+        }
+
+
+@dataclass
+class Results:
+    """Everything one run measured (a scenario left out is None)."""
+
+    config: BenchConfig
+    meta: dict[str, Any]
+    start: StartPathResult | None = None
+    migration: MigrationResult | None = None
+    memory: MemoryResult | None = None
+    emulator: EmulatorResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def targets(self) -> list[Target]:
+        found = []
+        if self.start is not None:
+            found.append(
+                Target(
+                    "start path b/a throughput",
+                    paired_ratio(self.start.ours, self.start.floor),
+                    START_RATIO_TARGET,
+                    at_least=True,
+                )
+            )
+            found.append(
+                Target(
+                    f"start path b p99 ms at C={self.start.config.concurrency}",
+                    self.start.ours.p99 * 1000,
+                    START_P99_TARGET_MS,
+                    at_least=False,
+                )
+            )
+        if self.migration is not None:
+            found.append(
+                Target(
+                    "migration throughput ours/floor",
+                    paired_ratio(self.migration.ours, self.migration.floor),
+                    MIGRATION_RATIO_TARGET,
+                    at_least=True,
+                )
+            )
+        if self.memory is not None:
+            found.append(
+                Target(
+                    "worker KiB per parked migration",
+                    self.memory.kib_per_migration,
+                    PARKED_KIB_TARGET,
+                    at_least=False,
+                )
+            )
+        return found
+
+    def table(self) -> str:
+        """The human-readable report."""
+        meta = self.meta
+        lines = [
+            f"emco-migrate benchmark ({self.config.name}): {meta['cpus']} CPUs, "
+            f"Python {meta['python']}, temporalio {meta['temporalio']}, "
+            f"temporal CLI {meta['temporalCli']}, {meta['startedAt']}",
+            "Figures are medians over rounds; latencies in ms; a ratio is the median of the "
+            "rounds' ratios (variants run back to back within each round).",
+        ]
+        if (s := self.start) is not None:
+            c = s.config
+            lines += [
+                "",
+                f"1. Start path: N={c.starts} starts at C={c.concurrency}, {c.rounds} rounds",
+                _header("starts/s"),
+                _row("a. floor: Client.start_workflow", s.floor),
+                _row("b. ours: POST /invoke (in-process)", s.ours),
+                _row(f"c. reference: --exec-dir (N={c.exec_starts})", s.exec),
+                *_cpu_block(
+                    "CPU ms per start",
+                    [("a. floor", s.floor), ("b. ours", s.ours), ("c. reference", s.exec)],
+                    START_CPU_COLUMNS,
+                ),
+                f"   b/a {_num(paired_ratio(s.ours, s.floor))}   "
+                f"c/a {_num(paired_ratio(s.exec, s.floor))}   "
+                f"b-a p99 {_num((s.ours.p99 - s.floor.p99) * 1000)} ms",
+            ]
+        if (m := self.migration) is not None:
+            c2 = m.config
+            lines += [
+                "",
+                f"2. Migration throughput: M={c2.migrations} DIGs at once, {c2.rounds} rounds",
+                _header("migr./s"),
+                _row("ours: /invoke -> verified", m.ours),
+                _row(f"floor: 3 no-op + {_num(m.polls)} status poll(s)", m.floor),
+                *_cpu_block(
+                    "CPU ms per migration",
+                    [("ours", m.ours), ("floor", m.floor)],
+                    MIGRATION_CPU_COLUMNS,
+                ),
+                f"   ours/floor {_num(paired_ratio(m.ours, m.floor))}",
+            ]
+        if (mem := self.memory) is not None:
+            waiting = mem.verifying < mem.config.parked
+            lines += [
+                "",
+                f"3. Worker memory (emco-migrate worker): K={mem.config.parked} migrations "
+                f"parked in verification, {mem.config.rounds} rounds",
+                f"   {'idle RSS':<22}{mem.idle_kib / 1024:>10.1f} MiB",
+                f"   {'with K parked':<22}{mem.parked_kib / 1024:>10.1f} MiB",
+                f"   {'per parked migration':<22}{_num(mem.kib_per_migration):>10} KiB",
+                f"   {'VerifyMigration running':<22}{_num(mem.verifying):>10} of "
+                f"{mem.config.parked}"
+                + (" (the rest wait for an activity slot)" if waiting else ""),
+            ]
+        if (e := self.emulator) is not None:
+            lines += [
+                "",
+                f"4. Emulator ceiling: {e.config.requests} requests at C={e.config.concurrency}, "
+                f"{e.config.rounds} rounds",
+                _header("req/s"),
+                _row("PUT app intent", e.put_intent),
+                _row("GET DIG status (ready, app, cluster)", e.get_status),
+                *_cpu_block(
+                    "CPU ms per request",
+                    [("PUT app intent", e.put_intent), ("GET DIG status", e.get_status)],
+                    EMULATOR_CPU_COLUMNS,
+                ),
+            ]
+        targets = self.targets()
+        if targets:
+            lines += ["", "Targets:", *(t.line() for t in targets)]
+        if self.notes:
+            lines += ["", "Notes:", *(f"  - {n}" for n in self.notes)]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document written to bench/results/latest.json."""
+        out: dict[str, Any] = {"meta": self.meta, "preset": self.config.name}
+        if (s := self.start) is not None:
+            out["startPath"] = {
+                "starts": s.config.starts,
+                "concurrency": s.config.concurrency,
+                "execStarts": s.config.exec_starts,
+                "floor": s.floor.to_json(),
+                "ours": s.ours.to_json(),
+                "exec": s.exec.to_json(),
+                "oursOverFloor": _finite(paired_ratio(s.ours, s.floor)),
+                "execOverFloor": _finite(paired_ratio(s.exec, s.floor)),
+            }
+        if (m := self.migration) is not None:
+            out["migration"] = {
+                "migrations": m.config.migrations,
+                "floorStatusPolls": _finite(m.polls),
+                "ours": m.ours.to_json(),
+                "floor": m.floor.to_json(),
+                "oursOverFloor": _finite(paired_ratio(m.ours, m.floor)),
+            }
+        if (mem := self.memory) is not None:
+            out["memory"] = {
+                "parked": mem.config.parked,
+                "idleKiB": _finite(mem.idle_kib),
+                "parkedKiB": _finite(mem.parked_kib),
+                "kibPerParkedMigration": _finite(mem.kib_per_migration),
+                "verifyingRunning": _finite(mem.verifying),
+                "rounds": [
+                    {
+                        "idleKiB": _finite(r.idle_kib),
+                        "parkedKiB": _finite(r.parked_kib),
+                        "kibPerParkedMigration": _finite(r.kib_per_migration),
+                        "verifyingRunning": r.verifying,
+                    }
+                    for r in mem.rounds
+                ],
+            }
+        if (e := self.emulator) is not None:
+            out["emulator"] = {
+                "requests": e.config.requests,
+                "concurrency": e.config.concurrency,
+                "putAppIntent": e.put_intent.to_json(),
+                "getDigStatus": e.get_status.to_json(),
+            }
+        out["targets"] = [t.to_json() for t in self.targets()]
+        out["notes"] = list(self.notes)
+        return out
+
+
+# (column header, process name in `BenchStack.cpu_seconds`)
+START_CPU_COLUMNS = (
+    ("temporal", "temporal"),
+    ("http-srv", "http-server-start"),
+    ("bench", "bench"),
+)
+MIGRATION_CPU_COLUMNS = (
+    ("worker", "bench-worker"),
+    ("temporal", "temporal"),
+    ("emulator", "emco-sim"),
+    ("http-srv", "http-server"),
+)
+EMULATOR_CPU_COLUMNS = (("emulator", "emco-sim"), ("bench", "bench"))
+
+
+def _cpu_block(
+    title: str, rows: list[tuple[str, Summary]], columns: tuple[tuple[str, str], ...]
+) -> list[str]:
+    lines = [f"   {title:<40}" + "".join(f"{header:>10}" for header, _ in columns)]
+    for label, summary in rows:
+        cells = "".join(f"{_num(summary.cpu_ms_per_operation(p)):>10}" for _, p in columns)
+        lines.append(f"     {label:<38}{cells}")
+    return lines
+
+
+def _header(unit: str) -> str:
+    return f"   {'':<40}{unit:>10}{'p50':>10}{'p99':>10}"
+
+
+def _row(label: str, summary: Summary) -> str:
+    errors = f"   ({summary.errors} errors)" if summary.errors else ""
+    return (
+        f"   {label:<40}{_num(summary.rate):>10}{_num(summary.p50 * 1000):>10}"
+        f"{_num(summary.p99 * 1000):>10}{errors}"
+    )
+
+
+def _num(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _finite(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 3)

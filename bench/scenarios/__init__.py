@@ -1,0 +1,1 @@
+"""The four benchmark scenarios, one module each."""

@@ -1,0 +1,64 @@
+"""The benchmark harness on tiny sizes: every scenario produces its figures (speed unchecked)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def rates(summary: dict[str, Any]) -> list[float]:
+    return [r["rate"] for r in summary["rounds"]]
+
+
+def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "latest.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--preset", "smoke", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    for heading in ("1. Start path", "2. Migration throughput", "3. Worker memory",
+                    "4. Emulator ceiling", "Targets:"):  # fmt: skip
+        assert heading in result.stdout
+
+    figures = json.loads(out.read_text())
+    start = figures["startPath"]
+    for variant in ("floor", "ours", "exec"):
+        assert start[variant]["errors"] == 0
+        assert all(rate > 0 for rate in rates(start[variant]))
+        assert start[variant]["p99Ms"] >= start[variant]["p50Ms"] > 0
+    assert start["oursOverFloor"] > 0 and start["execOverFloor"] > 0
+
+    migration = figures["migration"]
+    assert all(rate > 0 for rate in rates(migration["ours"]) + rates(migration["floor"]))
+    assert migration["oursOverFloor"] > 0
+    assert migration["floorStatusPolls"] >= 1
+    assert migration["ours"]["cpuMsPerOperation"]["bench-worker"] > 0
+
+    memory = figures["memory"]
+    assert memory["idleKiB"] > 0 and memory["parkedKiB"] > 0
+    assert memory["kibPerParkedMigration"] is not None  # may be anything on 4 migrations
+    assert memory["verifyingRunning"] == memory["parked"]
+
+    emulator = figures["emulator"]
+    assert all(
+        rate > 0 for rate in rates(emulator["putAppIntent"]) + rates(emulator["getDigStatus"])
+    )
+
+    assert {t["target"] for t in figures["targets"]} >= {
+        "start path b/a throughput",
+        "migration throughput ours/floor",
+        "worker KiB per parked migration",
+    }
