@@ -31,18 +31,20 @@ DEFAULT_DRAIN_SECONDS = 30.0
 # VerifyMigration holds its slot for the whole rollout while it mostly sleeps between polls,
 # so slots must outnumber the migrations in flight: with 100, a burst of 500 stalled once
 # 100 were verifying, every other migration's first activity waiting for a free slot.
-# A parked migration costs the worker about 0.2 MiB (bench/README.md, scenario 3), and EMCO
-# sees at most the HTTP client's connection limit of requests at once.
+# EMCO sees at most the HTTP client's connection limit of requests at once.
 DEFAULT_MAX_CONCURRENT_ACTIVITIES = 1000
+# A workflow kept in the worker's cache costs about 120 KiB; one evicted costs a replay of its
+# short history when its next task arrives. Migrations parked for minutes in verification are
+# the least recently used, so they are the ones evicted beyond this many.
+DEFAULT_MAX_CACHED_WORKFLOWS = 250
 
 log = logging.getLogger(__name__)
 
 # The sandbox re-imports a workflow's module for every workflow run it starts (about 70 KiB
 # per migration kept in memory, and its CPU). Our modules are passed through instead: the
-# worker process imports them once. The workflow code still runs in the sandbox's event
-# loop with its restrictions on what the *sandbox* imports; the test suite runs the same
-# workflow with the default, stricter sandbox (tests/support/stack.py), which re-imports
-# and so checks that our workflow module stays deterministic.
+# worker process imports them once. The sandbox's runtime restrictions (no wall clock, no
+# I/O...) still apply to the workflow code; the test suite also runs the workflow in the
+# default sandbox (tests/support/stack.py), which re-imports it per run.
 PASSTHROUGH_MODULES = ("emco_migrate",)
 
 
@@ -54,6 +56,7 @@ class WorkerSettings:
     drain_timeout: float = DEFAULT_DRAIN_SECONDS
     metrics_port: int = 0
     max_concurrent_activities: int = DEFAULT_MAX_CONCURRENT_ACTIVITIES
+    max_cached_workflows: int = DEFAULT_MAX_CACHED_WORKFLOWS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--drain-timeout",
         type=float,
-        default=float(os.environ.get("EMCO_MIGRATE_DRAIN_TIMEOUT", DEFAULT_DRAIN_SECONDS)),
+        default=os.environ.get("EMCO_MIGRATE_DRAIN_TIMEOUT", str(DEFAULT_DRAIN_SECONDS)),
         metavar="SECONDS",
         help="on SIGTERM/SIGINT, how long in-flight activities may finish "
         "(default: EMCO_MIGRATE_DRAIN_TIMEOUT or 30)",
@@ -77,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--metrics-port",
         type=int,
-        default=int(os.environ.get("EMCO_MIGRATE_METRICS_PORT", "0")),
+        default=os.environ.get("EMCO_MIGRATE_METRICS_PORT", "0"),
         metavar="PORT",
         help="serve Prometheus metrics on this port "
         "(default: EMCO_MIGRATE_METRICS_PORT or 0 = off)",
@@ -90,6 +93,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="activities run at once by this worker, a verification's included "
         f"(default: {DEFAULT_MAX_CONCURRENT_ACTIVITIES})",
     )
+    parser.add_argument(
+        "--max-cached-workflows",
+        type=int,
+        default=os.environ.get(
+            "EMCO_MIGRATE_MAX_CACHED_WORKFLOWS", str(DEFAULT_MAX_CACHED_WORKFLOWS)
+        ),
+        metavar="N",
+        help="workflows kept in memory between their tasks; the least recently used beyond "
+        "this are evicted and replayed when needed "
+        f"(default: EMCO_MIGRATE_MAX_CACHED_WORKFLOWS or {DEFAULT_MAX_CACHED_WORKFLOWS})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,11 +114,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--metrics-port must be between 0 and 65535")
     if args.max_concurrent_activities < 1:
         raise UserError("--max-concurrent-activities must be at least 1")
+    if args.max_cached_workflows < 0:
+        raise UserError("--max-cached-workflows must not be negative")
     settings = WorkerSettings(
         temporal=TemporalSettings.load(address=args.address, namespace=args.namespace),
         drain_timeout=args.drain_timeout,
         metrics_port=args.metrics_port,
         max_concurrent_activities=args.max_concurrent_activities,
+        max_cached_workflows=args.max_cached_workflows,
     )
     asyncio.run(serve(settings))
     return 0
@@ -144,6 +161,7 @@ async def serve(
                 *(extra_activities(http) if extra_activities else ()),
             ],
             max_concurrent_activities=settings.max_concurrent_activities,
+            max_cached_workflows=settings.max_cached_workflows,
             graceful_shutdown_timeout=timedelta(seconds=settings.drain_timeout),
             workflow_runner=SandboxedWorkflowRunner(
                 restrictions=SandboxRestrictions.default.with_passthrough_modules(
