@@ -40,4 +40,3 @@ def test_log_level_from_the_environment() -> None:
     bad = run_cli("worker", EMCO_MIGRATE_LOG_LEVEL="loud")
     assert bad.returncode == 2
     assert "EMCO_MIGRATE_LOG_LEVEL=LOUD is not one of DEBUG, INFO, WARNING, ERROR" in bad.stderr
-
