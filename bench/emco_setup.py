@@ -11,14 +11,13 @@ DIGs serve every round.
 from __future__ import annotations
 
 import asyncio
-import io
-import json
-import tarfile
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+
+from emco_migrate.emcosim.fixtures import multipart, sample_chart, sample_profile
 
 PROJECT = "bench"
 COMPOSITE_APP = "capp1"
@@ -100,49 +99,6 @@ class BenchDig:
         }
 
 
-def _tgz(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def _chart() -> bytes:
-    deployment = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n"
-        "spec:\n  replicas: 1\n"
-    )
-    service = (
-        f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {APP}-svc\n"
-        "spec:\n  ports:\n  - port: 80\n"
-    )
-    return _tgz(
-        {
-            f"{APP}/Chart.yaml": f"apiVersion: v2\nname: {APP}\nversion: 0.1.0\n",
-            f"{APP}/values.yaml": "{}\n",
-            f"{APP}/templates/deployment.yaml": deployment,
-            f"{APP}/templates/service.yaml": service,
-        }
-    )
-
-
-def _profile() -> bytes:
-    return _tgz(
-        {
-            "profile/manifest.yaml": "---\nversion: v1\ntype:\n  values: override_values.yaml\n",
-            "profile/override_values.yaml": "{}\n",
-        }
-    )
-
-
-def _multipart(metadata: dict[str, Any], content: bytes) -> dict[str, Any]:
-    return {"metadata": (None, json.dumps(metadata)), "file": ("file", content)}
-
-
 async def _ok(response: httpx.Response, *also: int) -> None:
     if response.status_code >= 300 and response.status_code not in also:
         raise RuntimeError(
@@ -174,7 +130,7 @@ async def _create_shared(c: httpx.AsyncClient) -> None:
     )
     for provider, cluster in CLUSTERS:
         await _ok(await c.post("/v2/cluster-providers", json={"metadata": {"name": provider}}), 409)
-        kubeconfig = _multipart({"metadata": {"name": cluster}}, b"apiVersion: v1\n")
+        kubeconfig = multipart({"metadata": {"name": cluster}}, b"apiVersion: v1\n")
         await _ok(await c.post(f"/v2/cluster-providers/{provider}/clusters", files=kubeconfig), 409)
     await _ok(await c.post("/v2/projects", json={"metadata": {"name": PROJECT}}))
     clouds = f"/v2/projects/{PROJECT}/logical-clouds"
@@ -188,11 +144,15 @@ async def _create_shared(c: httpx.AsyncClient) -> None:
     app = {"metadata": {"name": COMPOSITE_APP}, "spec": {"compositeAppVersion": VERSION}}
     await _ok(await c.post(f"/v2/projects/{PROJECT}/composite-apps", json=app))
     base = f"/v2/projects/{PROJECT}/composite-apps/{COMPOSITE_APP}/{VERSION}"
-    await _ok(await c.post(f"{base}/apps", files=_multipart({"metadata": {"name": APP}}, _chart())))
+    await _ok(
+        await c.post(
+            f"{base}/apps", files=multipart({"metadata": {"name": APP}}, sample_chart(APP))
+        )
+    )
     await _ok(await c.post(f"{base}/composite-profiles", json={"metadata": {"name": PROFILE}}))
     profile = {"metadata": {"name": f"{APP}-profile"}, "spec": {"app": APP}}
     profiles = f"{base}/composite-profiles/{PROFILE}/profiles"
-    await _ok(await c.post(profiles, files=_multipart(profile, _profile())))
+    await _ok(await c.post(profiles, files=multipart(profile, sample_profile())))
 
 
 async def _create_dig(c: httpx.AsyncClient, dig: BenchDig) -> None:

@@ -10,7 +10,8 @@ import httpx
 from temporalio.client import WorkflowHandle
 
 from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE, QUERY_PROGRESS
-from support.emulator import Emulator, SampleSetup, make_tgz, sample_profile
+from emco_migrate.emcosim.fixtures import multipart, sample_chart, sample_profile
+from support.emulator import Emulator, SampleSetup
 from support.stack import Starter, vector_input
 
 Handle = WorkflowHandle[Any, Any]
@@ -85,33 +86,20 @@ async def progress(handle: Handle) -> dict[str, Any]:
 
 def add_app(setup: SampleSetup, app: str, provider: str, cluster: str) -> None:
     """Add a second app (chart, profile, app intent) to the DIG and /update so it deploys."""
-    chart = make_tgz(
-        {
-            f"{app}/Chart.yaml": f"apiVersion: v2\nname: {app}\nversion: 0.1.0\n",
-            f"{app}/templates/deployment.yaml": (
-                f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {app}\n"
-            ),
-        }
-    )
     base = setup.composite_app_path
     with httpx.Client(base_url=setup.url, timeout=10.0) as c:
-        files = {
-            "metadata": (None, json.dumps({"metadata": {"name": app}})),
-            "file": ("file", chart),
-        }
-        c.post(f"{base}/apps", files=files).raise_for_status()
+        chart = sample_chart(app, service=False)
+        c.post(
+            f"{base}/apps", files=multipart({"metadata": {"name": app}}, chart)
+        ).raise_for_status()
         profile = {"metadata": {"name": f"{app}-profile"}, "spec": {"app": app}}
         c.post(
             f"{base}/composite-profiles/{setup.composite_profile}/profiles",
-            files={"metadata": (None, json.dumps(profile)), "file": ("file", sample_profile())},
+            files=multipart(profile, sample_profile()),
         ).raise_for_status()
-        intent = {
-            "metadata": {"name": f"{app}-placement-intent"},
-            "spec": {
-                "app": app,
-                "intent": {"allOf": [{"clusterProvider": provider, "cluster": cluster}]},
-            },
-        }
+        placement = {"allOf": [{"clusterProvider": provider, "cluster": cluster}]}
+        intent = {"metadata": {"name": f"{app}-placement-intent"},
+                  "spec": {"app": app, "intent": placement}}  # fmt: skip
         c.post(
             f"{setup.dig_path}/generic-placement-intents/{setup.gpi}/app-intents", json=intent
         ).raise_for_status()

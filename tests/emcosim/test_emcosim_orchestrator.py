@@ -7,7 +7,7 @@ import gzip
 import httpx
 import pytest
 
-from support.emulator import sample_chart
+from emco_migrate.emcosim.fixtures import sample_chart
 
 from .checks import dig_body, expect, multipart, unique
 

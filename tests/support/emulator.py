@@ -17,10 +17,7 @@ deployment in a new project; see its docstring. `start_emulator` runs a private 
 
 from __future__ import annotations
 
-import io
-import json
 import sys
-import tarfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,6 +30,7 @@ import httpx
 import pytest
 
 from emco_migrate.devstack.processes import ManagedProcess, free_port, wait_until
+from emco_migrate.emcosim.fixtures import multipart, sample_chart, sample_profile
 
 T = TypeVar("T")
 
@@ -307,48 +305,6 @@ def poll(
 # --------------------------------------------------------------------------- sample setup
 
 
-def make_tgz(files: dict[str, str]) -> bytes:
-    """A gzip-compressed tar of text files (path -> content)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for path, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(path)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def sample_chart(app: str = "collectd") -> bytes:
-    """A tiny Helm chart: a Deployment named by a template (so: the app name) and a
-    Service with the literal name ``<app>-svc``."""
-    return make_tgz(
-        {
-            f"{app}/Chart.yaml": f"apiVersion: v2\nname: {app}\nversion: 0.1.0\n",
-            f"{app}/values.yaml": "replicas: 1\n",
-            f"{app}/templates/deployment.yaml": (
-                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
-                "  name: {{ .Release.Name }}\n  labels:\n    app: " + app + "\n"
-                "spec:\n  replicas: {{ .Values.replicas }}\n"
-            ),
-            f"{app}/templates/service.yaml": (
-                f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {app}-svc\n"
-                "spec:\n  ports:\n  - port: 80\n"
-            ),
-        }
-    )
-
-
-def sample_profile() -> bytes:
-    """A minimal app profile tgz."""
-    return make_tgz(
-        {
-            "profile/manifest.yaml": "---\nversion: v1\ntype:\n  values: override_values.yaml\n",
-            "profile/override_values.yaml": "{}\n",
-        }
-    )
-
-
 @dataclass(frozen=True)
 class SampleSetup:
     """What `build_sample_setup` created. Paths start with ``/v2``."""
@@ -420,10 +376,6 @@ def _ok(response: httpx.Response, *also: int) -> httpx.Response:
     return response
 
 
-def _multipart(metadata: dict[str, Any], content: bytes) -> dict[str, Any]:
-    return {"metadata": (None, json.dumps(metadata)), "file": ("file", content)}
-
-
 def build_sample_setup(
     url: str,
     *,
@@ -463,7 +415,7 @@ def _create_clusters(c: httpx.Client, setup: SampleSetup) -> None:
     _ok(c.post("/v2/controllers", json={"metadata": {"name": "rsync"}, "spec": rsync}), 409)
     for provider, cluster in (setup.source, setup.target):
         _ok(c.post("/v2/cluster-providers", json={"metadata": {"name": provider}}), 409)
-        kubeconfig = _multipart({"metadata": {"name": cluster}}, b"apiVersion: v1\n")
+        kubeconfig = multipart({"metadata": {"name": cluster}}, b"apiVersion: v1\n")
         _ok(c.post(f"/v2/cluster-providers/{provider}/clusters", files=kubeconfig), 409)
 
 
@@ -486,12 +438,12 @@ def _create_composite_app(c: httpx.Client, setup: SampleSetup) -> None:
     }
     _ok(c.post(f"/v2/projects/{setup.project}/composite-apps", json=app))
     base = setup.composite_app_path
-    chart = _multipart({"metadata": {"name": setup.app}}, sample_chart(setup.app))
+    chart = multipart({"metadata": {"name": setup.app}}, sample_chart(setup.app))
     _ok(c.post(f"{base}/apps", files=chart))
     _ok(c.post(f"{base}/composite-profiles", json={"metadata": {"name": setup.composite_profile}}))
     profile = {"metadata": {"name": f"{setup.app}-profile"}, "spec": {"app": setup.app}}
     profiles = f"{base}/composite-profiles/{setup.composite_profile}/profiles"
-    _ok(c.post(profiles, files=_multipart(profile, sample_profile())))
+    _ok(c.post(profiles, files=multipart(profile, sample_profile())))
 
 
 def _create_dig(c: httpx.Client, setup: SampleSetup) -> None:
