@@ -55,9 +55,9 @@ async def _upload_app(request: Request, app_ref: Ref, *, create: bool) -> Respon
     chart = _chart(upload.file)
     with mapped(orchestrator_error), backend(request).write() as s:
         ref = app_ref.child(keys.APPS, app.metadata.name)
-        if create and s.objects.exists(ref):
-            raise ModuleError("App already exists")
-        s.objects.put(ref, app, chart)
+        s.objects.put(
+            ref, app, chart, duplicate=ModuleError("App already exists") if create else None
+        )
     return go_response(app, 201)
 
 
@@ -131,9 +131,7 @@ async def create_composite_profile(
     parent = _composite_profiles(project, composite_app, version)
     with mapped(orchestrator_error), backend(request).write() as s:
         ref = parent.child(keys.COMPOSITE_PROFILES, profile.metadata.name)
-        if s.objects.exists(ref):
-            raise ModuleError("CompositeProfile already exists")
-        s.objects.put(ref, profile)
+        s.objects.put(ref, profile, duplicate=ModuleError("CompositeProfile already exists"))
     return go_response(profile, 201)
 
 

@@ -27,9 +27,7 @@ async def create_provider(request: Request) -> Response:
     provider = await decode_json(request, ClusterProvider, schemas.METADATA_ONLY)
     with mapped(orchestrator_error), backend(request).write() as s:
         ref = keys.provider(provider.metadata.name)
-        if s.objects.exists(ref):
-            raise HttpError(409, "ClusterProvider already exists")
-        s.objects.put(ref, provider)
+        s.objects.put(ref, provider, duplicate=HttpError(409, "ClusterProvider already exists"))
     return go_response(provider, 201)
 
 
@@ -78,9 +76,7 @@ async def create_cluster(request: Request, provider: str) -> Response:
         raise HttpError(422, "Unable to process file")
     with mapped(orchestrator_error), backend(request).write() as s:
         ref = keys.cluster(provider, cluster.metadata.name)
-        if s.objects.exists(ref):
-            raise HttpError(409, "Cluster already exists")
-        s.objects.put(ref, cluster, upload.file)
+        s.objects.put(ref, cluster, upload.file, duplicate=HttpError(409, "Cluster already exists"))
     return go_response(cluster, 201, content_type=None)
 
 
@@ -134,9 +130,9 @@ async def _put_label(request: Request, provider: str, cluster: str, *, create: b
     label = await decode_json(request, ClusterLabel, schemas.CLUSTER_LABEL)
     with mapped(orchestrator_error), backend(request).write() as s:
         ref = keys.cluster(provider, cluster).child(keys.LABELS, label.label)
-        if create and s.objects.exists(ref):
-            raise HttpError(409, "Cluster label already exists")
-        s.objects.put(ref, label)
+        s.objects.put(
+            ref, label, duplicate=HttpError(409, "Cluster label already exists") if create else None
+        )
     return go_response(label, 201)
 
 

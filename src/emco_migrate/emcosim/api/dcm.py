@@ -55,9 +55,7 @@ async def create_logical_cloud(request: Request, project: str) -> Response:
         if not s.objects.exists(keys.project(project)):
             raise HttpError(404, "Project not found")
         ref = keys.logical_cloud(project, cloud.metadata.name)
-        if s.objects.exists(ref):
-            raise HttpError(409, "Logical Cloud already exists")
-        s.objects.put(ref, cloud)
+        s.objects.put(ref, cloud, duplicate=HttpError(409, "Logical Cloud already exists"))
         s.states.put(ref, StateInfo().add(State.CREATED, s.now))
     return go_response(cloud, 201)
 
@@ -115,9 +113,11 @@ async def _put_reference(request: Request, project: str, cloud: str, *, create: 
         ref = keys.logical_cloud(project, cloud).child(
             keys.CLUSTER_REFERENCES, reference.metadata.name
         )
-        if create and s.objects.exists(ref):
-            raise HttpError(409, "Cluster Reference already exists")
-        s.objects.put(ref, reference)
+        s.objects.put(
+            ref,
+            reference,
+            duplicate=HttpError(409, "Cluster Reference already exists") if create else None,
+        )
     return go_response(reference, 201)
 
 

@@ -55,9 +55,7 @@ async def create_dig(request: Request, project: str, composite_app: str, version
     dig = await decode_json(request, DeploymentIntentGroup, schemas.DEPLOYMENT_INTENT_GROUP)
     with mapped(orchestrator_error), backend(request).write() as s:
         ref = dig_ref(project, composite_app, version, dig.metadata.name)
-        if s.objects.exists(ref):
-            raise ModuleError("DeploymentIntent already exists")
-        s.objects.put(ref, dig)
+        s.objects.put(ref, dig, duplicate=ModuleError("DeploymentIntent already exists"))
         s.states.put(ref, StateInfo().add(State.CREATED, s.now))
     return go_response(dig, 201)
 
@@ -124,10 +122,9 @@ async def _put_group_intent(request: Request, parent: Ref, *, create: bool) -> R
     intent = await decode_json(request, GroupIntent, schemas.GROUP_INTENT)
     with mapped(orchestrator_error), backend(request).write() as s:
         ref = parent.child(keys.GROUP_INTENTS, intent.metadata.name)
-        existed = s.objects.exists(ref)
-        if create and existed:
-            raise ModuleError("Intent already exists")
-        s.objects.put(ref, intent)
+        existed = s.objects.put(
+            ref, intent, duplicate=ModuleError("Intent already exists") if create else None
+        )
     return go_response(intent, 200 if existed else 201)
 
 

@@ -41,10 +41,11 @@ async def _put_gpi(request: Request, parent: Ref, *, create: bool) -> Response:
     gpi = await decode_json(request, MetadataOnly, schemas.METADATA_ONLY)
     with mapped(orchestrator_error), backend(request).write() as s:
         ref = parent.child(keys.GPIS, gpi.metadata.name)
-        existed = s.objects.exists(ref)
-        if create and existed:
-            raise ModuleError("GenericPlacementIntent already exists")
-        s.objects.put(ref, gpi)
+        existed = s.objects.put(
+            ref,
+            gpi,
+            duplicate=ModuleError("GenericPlacementIntent already exists") if create else None,
+        )
     return go_response(gpi, 200 if existed else 201)
 
 
@@ -114,10 +115,9 @@ async def _put_app_intent(request: Request, gpi_ref: Ref, *, create: bool) -> Re
     )
     with mapped(orchestrator_error), backend(request).write() as s:
         ref = gpi_ref.child(keys.APP_INTENTS, intent.metadata.name)
-        existed = s.objects.exists(ref)
-        if create and existed:
-            raise ModuleError("AppIntent already exists")
-        s.objects.put(ref, intent)
+        existed = s.objects.put(
+            ref, intent, duplicate=ModuleError("AppIntent already exists") if create else None
+        )
     return go_response(intent, 200 if existed else 201)
 
 

@@ -25,9 +25,7 @@ async def create_project(request: Request) -> Response:
     project = await decode_json(request, MetadataOnly, schemas.METADATA_ONLY)
     with mapped(orchestrator_error), backend(request).write() as s:
         ref = keys.project(project.metadata.name)
-        if s.objects.exists(ref):
-            raise ModuleError("Project already exists")
-        s.objects.put(ref, project)
+        s.objects.put(ref, project, duplicate=ModuleError("Project already exists"))
     return go_response(project, 201)
 
 
@@ -75,9 +73,7 @@ async def create_composite_app(request: Request, project: str) -> Response:
     app = await decode_json(request, CompositeApp, schemas.COMPOSITE_APP)
     with mapped(orchestrator_error), backend(request).write() as s:
         ref = keys.composite_app(project, app.metadata.name, app.spec.version)
-        if s.objects.exists(ref):
-            raise ModuleError("CompositeApp already exists")
-        s.objects.put(ref, app)
+        s.objects.put(ref, app, duplicate=ModuleError("CompositeApp already exists"))
     return go_response(app, 201)
 
 
@@ -124,9 +120,7 @@ async def create_controller(request: Request) -> Response:
     controller = await decode_json(request, Controller, _CONTROLLER_SCHEMA)
     with mapped(orchestrator_error), backend(request).write() as s:
         ref = keys.controller(controller.metadata.name)
-        if s.objects.exists(ref):
-            raise ModuleError("Controller already exists")
-        s.objects.put(ref, controller)
+        s.objects.put(ref, controller, duplicate=ModuleError("Controller already exists"))
     return go_response(controller, 201)
 
 

@@ -95,20 +95,34 @@ class ObjectStore:
             for row in rows
         ]
 
-    def put(self, ref: Ref, value: object, blob: bytes | None = None) -> None:
-        """Insert or replace; the parent must exist. A replaced document keeps its position."""
+    def put(
+        self,
+        ref: Ref,
+        value: object,
+        blob: bytes | None = None,
+        *,
+        duplicate: Exception | None = None,
+    ) -> bool:
+        """Insert or replace; the parent must exist. Returns whether a document was replaced
+        (it keeps its position). With ``duplicate``, an existing document is refused by
+        raising it, before the parent check, as EMCO checks them."""
+        existed = self.exists(ref)
+        if existed and duplicate is not None:
+            raise duplicate
         if not self.exists(ref.parent):
             raise ModuleError("db Insert parent resource not found")
         doc = go_json(value).decode()
-        updated = self.tx.execute(
-            "UPDATE objects SET doc = ?, blob = ? WHERE key = ?", (doc, blob, ref.key)
-        ).rowcount
-        if not updated:
+        if existed:
+            self.tx.execute(
+                "UPDATE objects SET doc = ?, blob = ? WHERE key = ?", (doc, blob, ref.key)
+            )
+        else:
             seq = self.tx.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM objects").fetchone()[0]
             self.tx.execute(
                 "INSERT INTO objects (key, parent, kind, seq, doc, blob) VALUES (?, ?, ?, ?, ?, ?)",
                 (ref.key, parent_key(ref.parent), ref.kind, seq, doc, blob),
             )
+        return existed
 
     def delete(self, ref: Ref) -> None:
         """Remove a document that exists and has no children."""
