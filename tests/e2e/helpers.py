@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -13,6 +12,7 @@ from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE, QUERY_PROGRESS
 from emco_migrate.emcosim.fixtures import multipart, sample_chart, sample_profile
 from support.emulator import Emulator, SampleSetup
 from support.stack import Starter, vector_input
+from support.waiting import wait_for
 
 Handle = WorkflowHandle[Any, Any]
 
@@ -67,15 +67,11 @@ def placement(
 
 async def wait_for_state(handle: Handle, state: str, within: float = 30.0) -> None:
     """Poll current-state until it is ``state``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    current = None
-    while loop.time() < deadline:
-        current = await handle.query(QUERY_CURRENT_STATE)
-        if current == state:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"current-state is {current!r}, expected {state!r} within {within}s")
+
+    async def reached() -> bool:
+        return bool(await handle.query(QUERY_CURRENT_STATE) == state)
+
+    await wait_for(reached, within=within, what=f"current-state {state!r}")
 
 
 async def progress(handle: Handle) -> dict[str, Any]:

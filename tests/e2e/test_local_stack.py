@@ -18,6 +18,7 @@ import pytest
 
 from emco_migrate.devstack.processes import port_accepts
 from emco_migrate.devstack.stack import StackPorts
+from support.waiting import poll
 
 pytestmark = pytest.mark.integration
 
@@ -88,11 +89,12 @@ class Up:
             self.lines.append(line)
 
     def wait_for(self, needle: str, within: float = 60) -> None:
-        deadline = time.monotonic() + within
-        while not any(needle in line for line in self.lines):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"`up` never printed {needle!r}: {''.join(self.lines)}")
-            time.sleep(0.1)
+        def printed() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"`up` exited early: {''.join(self.lines)}")
+            return any(needle in line for line in self.lines)
+
+        poll(printed, timeout=within, what=f"`up` to print {needle!r}")
 
 
 @pytest.fixture
@@ -122,14 +124,11 @@ def current_state(workflow_id: str) -> str:
 
 
 def wait_state(workflow_id: str, wanted: str, within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    state = ""
-    while time.monotonic() < deadline:
-        state = current_state(workflow_id)
-        if state == wanted:
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"{workflow_id} is {state!r}, not {wanted!r}")
+    poll(
+        lambda: current_state(workflow_id) == wanted,
+        timeout=within,
+        what=f"{workflow_id} to be {wanted!r}",
+    )
 
 
 def where_is_the_app() -> dict[str, list[str]]:
@@ -148,13 +147,13 @@ def test_up_and_the_seed_flow_by_hand(up: Up) -> None:
                  "02.define-app-dig.yaml", "03.instantiate-dig.yaml",
                  "04.define-workflow-1.yaml", "05.start-workflow.yaml"):  # fmt: skip
         apply(name)
-    deadline = time.monotonic() + 60
-    while "completed" not in emco_migrate(
-        "emcoctl", "--config", "emco-cfg-local.yaml", "get", "-v", "values-local.yaml",
-        "-f", "06.get-workflow-status.yaml", cwd=INTENTS,
-    ):  # fmt: skip
-        assert time.monotonic() < deadline, "06 never reported completed"
-        time.sleep(0.3)
+    poll(
+        lambda: "completed" in emco_migrate(
+            "emcoctl", "--config", "emco-cfg-local.yaml", "get", "-v", "values-local.yaml",
+            "-f", "06.get-workflow-status.yaml", cwd=INTENTS,
+        ),
+        timeout=60, what="06 to report completed",
+    )  # fmt: skip
     assert where_is_the_app() == {"provider2/cluster2": ["Ready", "Ready"]}
     progress = json.loads(emco_migrate("status", "migrate-to-cluster2", "--query", "progress"))
     assert progress["workflowQueryResult"]["phase"] == "completed"
@@ -174,15 +173,12 @@ def test_up_and_the_seed_flow_by_hand(up: Up) -> None:
     apply("05.start-workflow.yaml")
     wait_state("migrate-to-cluster2", "VerifyMigration")
     apply("07.cancel-workflow.yaml")
-    deadline = time.monotonic() + 60
-    while True:
-        status = json.loads(
-            emco_migrate("status", "migrate-to-cluster2", "--describe", "--query", "progress")
-        )
-        if status["workflowQueryResult"]["phase"] == "cancelled":
-            break
-        assert time.monotonic() < deadline, status["workflowQueryResult"]
-        time.sleep(0.3)
+
+    def phase() -> str:
+        status = emco_migrate("status", "migrate-to-cluster2", "--describe", "--query", "progress")
+        return str(json.loads(status)["workflowQueryResult"]["phase"])
+
+    poll(lambda: phase() == "cancelled", timeout=60, what="the cancelled migration's rollback")
     assert where_is_the_app() == {"provider1/cluster1": ["Ready", "Ready"]}
 
     assert up.process.send_signal(signal.SIGINT) is None

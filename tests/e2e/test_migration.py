@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sys
@@ -20,6 +19,7 @@ from emco_migrate.devstack.processes import ManagedProcess, free_port
 from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE
 from support.emulator import Emulator, SampleSetup
 from support.stack import VECTORS, Starter, vector_input
+from support.waiting import wait_for
 
 from .helpers import (
     app_intent,
@@ -103,11 +103,14 @@ async def test_current_state_moves_through_every_activity_and_503s_are_retried(
     handle = await start_migration(starter, setup, options=FAST_RETRIES)
 
     seen: list[str] = []
-    while not seen or seen[-1] != "completed":
+
+    async def record_until_completed() -> bool:
         state = await handle.query(QUERY_CURRENT_STATE)
         if not seen or seen[-1] != state:
             seen.append(state)
-        await asyncio.sleep(0.05)
+        return state == "completed"
+
+    await wait_for(record_until_completed, within=60, what="current-state 'completed'")
     await handle.result()
     assert [s for s in seen if s != "started"] == [
         "GetDigAppIntents",
@@ -197,10 +200,9 @@ async def test_go_invoke_body_through_the_http_server(
     server.start()
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            deadline = asyncio.get_running_loop().time() + 30
-            while not await _ready(http):
-                assert asyncio.get_running_loop().time() < deadline, server.log_tail()
-                await asyncio.sleep(0.1)
+            await wait_for(
+                lambda: _ready(http), within=30, what=f"http-server ({server.log_tail()})"
+            )
             response = await http.post(
                 "/invoke/migrate_workflowclient",
                 content=body,

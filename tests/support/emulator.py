@@ -18,9 +18,8 @@ deployment in a new project; see its docstring. `start_emulator` runs a private 
 from __future__ import annotations
 
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ import pytest
 
 from emco_migrate.devstack.processes import ManagedProcess, free_port, wait_until
 from emco_migrate.emcosim.fixtures import multipart, sample_chart, sample_profile
+from support.waiting import poll
 
 T = TypeVar("T")
 
@@ -283,23 +283,6 @@ def emulator_reset(emulator: Emulator) -> Iterator[Emulator]:
     yield emulator
     emulator.clear_faults()
     emulator.reset_clusters()
-
-
-# --------------------------------------------------------------------------- waiting
-
-
-def poll(
-    probe: Callable[[], T | None], *, timeout: float = DEFAULT_DEADLINE, what: str = "condition"
-) -> T:
-    """Call ``probe`` until it returns something other than None/False; fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value is not None and value is not False:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what} ({value!r})")
-        time.sleep(0.05)
 
 
 # --------------------------------------------------------------------------- sample setup

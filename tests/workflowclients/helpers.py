@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -44,17 +40,6 @@ class Workflows:
         for workflow_id in self.ids:
             with contextlib.suppress(RPCError):
                 await self.client.get_workflow_handle(workflow_id).terminate(reason="test teardown")
-
-
-async def wait_for(
-    condition: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str
-) -> None:
-    """Poll an async condition until true or fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not await condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {within:g}s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def started_event_input(client: Client, workflow_id: str) -> Payload:

@@ -17,6 +17,7 @@ from emco_migrate import cli
 from emco_migrate.devstack.processes import free_port
 from emco_migrate.gowire import TemporalSpec
 from emco_migrate.workflowclients.registry import StartedWorkflow, WorkflowClientRegistry
+from support.waiting import wait_for
 
 from .conftest import AppFactory
 from .helpers import (
@@ -27,7 +28,6 @@ from .helpers import (
     spec_body,
     started_event_input,
     status_of,
-    wait_for,
 )
 
 pytestmark = pytest.mark.integration

@@ -28,8 +28,9 @@ from emco_migrate.workflowclients.inspection import (
     terminate_workflow,
 )
 from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
+from support.waiting import wait_for
 
-from .helpers import Workflows, spec_body, status_of, wait_for
+from .helpers import Workflows, spec_body, status_of
 
 pytestmark = pytest.mark.integration
 

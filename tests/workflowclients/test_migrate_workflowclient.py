@@ -23,6 +23,7 @@ from emco_migrate.gowire import TemporalSpec
 from emco_migrate.workflowclients.errors import InvalidSpec, WorkflowAlreadyRunning
 from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
 from emco_migrate.workflowclients.start_options import registered_search_attributes
+from support.waiting import wait_for
 
 from .helpers import (
     INVOKE_BODY,
@@ -32,7 +33,6 @@ from .helpers import (
     spec_body,
     started_event_input,
     status_of,
-    wait_for,
 )
 
 pytestmark = pytest.mark.integration

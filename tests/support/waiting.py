@@ -1,0 +1,40 @@
+"""Waiting for a condition with a deadline (never a bare sleep), sync and async."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import pytest
+
+T = TypeVar("T")
+
+DEFAULT_DEADLINE = 15.0
+INTERVAL = 0.05
+
+
+def poll(
+    probe: Callable[[], T | None], *, timeout: float = DEFAULT_DEADLINE, what: str = "condition"
+) -> T:
+    """Call ``probe`` until it returns something other than None/False; fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value is not None and value is not False:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what} ({value!r})")
+        time.sleep(INTERVAL)
+
+
+async def wait_for(
+    condition: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str
+) -> None:
+    """Poll an async condition until true or fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not await condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {within:g}s waiting for {what}")
+        await asyncio.sleep(INTERVAL)
