@@ -7,6 +7,7 @@ The three Go-named activities take and return the Go reference's `MigParam` JSON
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import httpx
 from temporalio import activity
@@ -102,13 +103,7 @@ class MigrationActivities:
             pairs[gpi] = tuple(AppIntentRef(i.app, i.name) for i in intents)
         log.info("DIG %s has app intents %s", params.dig.dig, pairs)
         return encode_payload(
-            MigParam(
-                in_params=param.in_params,
-                placement_intents_url=placement_intents_url(params),
-                placement_intents=param.placement_intents,
-                app_intents=pairs,
-                extensions=param.extensions,
-            )
+            replace(param, placement_intents_url=placement_intents_url(params), app_intents=pairs)
         )
 
     @activity.defn(name=ACTIVITY_UPDATE_APP_INTENTS)
@@ -162,11 +157,5 @@ class MigrationActivities:
             revision = await emco.update(params.dig)
         log.info("DIG %s updated to revision %d", params.dig.dig, revision)
         return encode_payload(
-            MigParam(
-                in_params=param.in_params,
-                placement_intents_url=param.placement_intents_url,
-                placement_intents=param.placement_intents,
-                app_intents=param.app_intents,
-                extensions={**param.extensions, KEY_NEW_REVISION: revision},
-            )
+            replace(param, extensions={**param.extensions, KEY_NEW_REVISION: revision})
         )

@@ -171,8 +171,9 @@ class EmcoClient:
         if response.status_code in expect:
             return response
         status = response.status_code
-        message = f"EMCO answered {status} to {what}: {_message(response)}"
-        details = {"status": status, "method": method, "path": url_path, "body": _message(response)}
+        body = _message(response)
+        message = f"EMCO answered {status} to {what}: {body}"
+        details = {"status": status, "method": method, "path": url_path, "body": body}
         if 400 <= status < 500 and status not in RETRYABLE_4XX:
             raise ApplicationError(message, details, type=ERROR_REJECTED, non_retryable=True)
         raise ApplicationError(message, details, type=ERROR_UNAVAILABLE)

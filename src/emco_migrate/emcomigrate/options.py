@@ -172,21 +172,20 @@ def resolve_activity_options(
                 f"Invalid activity name in params: {key} "
                 f"(expected {ALL_ACTIVITIES} or one of {', '.join(activities)})",
             )
-    base_key = ALL_ACTIVITIES if ALL_ACTIVITIES in options else None
-    base = (
-        ActivitySettings.from_spec(options[ALL_ACTIVITIES], f"activityOptions[{ALL_ACTIVITIES!r}]")
-        if base_key
-        else ActivitySettings.from_spec(
-            ActivityOptionsSpec(start_to_close_ns=DEFAULT_START_TO_CLOSE_NS), "default"
-        )
+    base = ActivitySettings.from_spec(
+        options.get(
+            ALL_ACTIVITIES, ActivityOptionsSpec(start_to_close_ns=DEFAULT_START_TO_CLOSE_NS)
+        ),
+        f"activityOptions[{ALL_ACTIVITIES!r}]",
     )
-    resolved: dict[str, ActivitySettings] = {}
-    for name in activities:
-        if name in options:
-            resolved[name] = ActivitySettings.from_spec(options[name], f"activityOptions[{name!r}]")
-        else:
-            resolved[name] = base
-    return resolved
+    return {
+        name: (
+            ActivitySettings.from_spec(options[name], f"activityOptions[{name!r}]")
+            if name in options
+            else base
+        )
+        for name in activities
+    }
 
 
 # VerifyMigration waits minutes, not the seconds a REST call takes, so it does not take

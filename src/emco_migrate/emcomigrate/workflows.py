@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -170,7 +171,7 @@ class EmcoMigrateWorkflow:
             return self._finish(mig)
         progress.phase = Phase.MIGRATING
         try:
-            mig = await self._migrate(params, snapshot, mig)
+            await self._migrate(params, snapshot, mig)
         except asyncio.CancelledError:
             summary = await self._undo(params, snapshot, "the workflow was cancelled")
             progress.phase = Phase.CANCELLED
@@ -211,6 +212,9 @@ class EmcoMigrateWorkflow:
                     HEARTBEAT_FLOOR,
                 )
             params = MigrationParams.from_activity_params(spec.activity_params)
+            self._options[ACTIVITY_VERIFY] = verification_settings(
+                self._options[ACTIVITY_VERIFY], params.verify_timeout_seconds
+            )
         except (OptionsError, ParamError) as err:
             raise _invalid(f"invalid workflow parameters: {err}", err.field) from err
         self._progress.params = params
@@ -235,22 +239,11 @@ class EmcoMigrateWorkflow:
             if k not in (KEY_NEW_REVISION, KEY_BASE_REVISION)
         }
         extensions.update(self._progress.to_json())
-        return encode_payload(
-            MigParam(
-                in_params=mig.in_params,
-                placement_intents_url=mig.placement_intents_url,
-                placement_intents=mig.placement_intents,
-                app_intents=mig.app_intents,
-                extensions=extensions,
-            )
-        )
+        return encode_payload(replace(mig, extensions=extensions))
 
-    async def _migrate(
-        self, params: MigrationParams, snapshot: Snapshot, mig: MigParam
-    ) -> MigParam:
+    async def _migrate(self, params: MigrationParams, snapshot: Snapshot, mig: MigParam) -> None:
         progress = self._progress
         selected = _only_planned(mig, snapshot)
-        sources = {item.app_intent: _sources(item, params) for item in snapshot.items}
         revision = snapshot.revision
         if params.strategy is Strategy.MAKE_BEFORE_BREAK:
             progress.mark(AppStatus.UPDATING)
@@ -259,35 +252,26 @@ class EmcoMigrateWorkflow:
                 ReversibleMigrationActivities.apply_app_intents,
                 ApplyRequest(params.dig, _writes(snapshot.items, interim=True)),
             )
-            selected = await self._update(selected, revision)
-            revision = progress.new_revision or revision + 1
-            await self._verify(params, snapshot, revision, keep_sources=True, sources=sources)
+            selected, revision = await self._update(selected, revision)
+            await self._verify(params, snapshot, revision, keep_sources=True)
         progress.mark(AppStatus.UPDATING)
         selected = await self._go_step(
             ACTIVITY_UPDATE_APP_INTENTS, MigrationActivities.update_app_intents, selected
         )
-        selected = await self._update(selected, revision)
-        revision = progress.new_revision or revision + 1
-        await self._verify(params, snapshot, revision, keep_sources=False, sources=sources)
-        return mig
+        selected, revision = await self._update(selected, revision)
+        await self._verify(params, snapshot, revision, keep_sources=False)
 
-    async def _update(self, mig: MigParam, base_revision: int) -> MigParam:
-        guarded = MigParam(
-            in_params=mig.in_params,
-            placement_intents_url=mig.placement_intents_url,
-            placement_intents=mig.placement_intents,
-            app_intents=mig.app_intents,
-            extensions={**mig.extensions, KEY_BASE_REVISION: base_revision},
-        )
+    async def _update(self, mig: MigParam, base_revision: int) -> tuple[MigParam, int]:
+        """DoDigUpdate guarded by ``base_revision``; the result and the new revision."""
+        guarded = replace(mig, extensions={**mig.extensions, KEY_BASE_REVISION: base_revision})
         result = await self._go_step(
             ACTIVITY_DO_DIG_UPDATE, MigrationActivities.do_dig_update, guarded
         )
         new_revision = result.extensions.get(KEY_NEW_REVISION)
         # A Go worker's DoDigUpdate does not report the revision; EMCO allocates base + 1.
-        self._progress.new_revision = (
-            new_revision if isinstance(new_revision, int) else base_revision + 1
-        )
-        return result
+        revision = new_revision if isinstance(new_revision, int) else base_revision + 1
+        self._progress.new_revision = revision
+        return result, revision
 
     async def _verify(
         self,
@@ -296,14 +280,13 @@ class EmcoMigrateWorkflow:
         revision: int,
         *,
         keep_sources: bool,
-        sources: dict[str, tuple[ClusterRef, ...]],
     ) -> None:
         self._progress.mark(AppStatus.VERIFYING)
         expectations = tuple(
             AppExpectation(
                 app=item.app,
                 ready_on=(params.target,),
-                absent_from=() if keep_sources else sources[item.app_intent],
+                absent_from=() if keep_sources else _sources(item, params),
             )
             for item in snapshot.items
         )
@@ -311,9 +294,6 @@ class EmcoMigrateWorkflow:
             ACTIVITY_VERIFY,
             ReversibleMigrationActivities.verify,
             self._verify_request(params, revision, expectations, "migration"),
-            settings=verification_settings(
-                self._options[ACTIVITY_VERIFY], params.verify_timeout_seconds
-            ),
         )
 
     def _verify_request(
@@ -386,9 +366,6 @@ class EmcoMigrateWorkflow:
                     ACTIVITY_VERIFY,
                     ReversibleMigrationActivities.verify,
                     self._verify_request(params, rolled.revision, expectations, "rollback"),
-                    settings=verification_settings(
-                        self._options[ACTIVITY_VERIFY], params.verify_timeout_seconds
-                    ),
                     forward=False,
                 )
                 where = "; ".join(
@@ -458,20 +435,10 @@ class EmcoMigrateWorkflow:
 
 def _only_planned(mig: MigParam, snapshot: Snapshot) -> MigParam:
     """The MigParam whose AppNameIntentPairs hold only the planned app intents."""
-    pairs: dict[str, tuple[AppIntentRef, ...] | None] = {}
+    pairs: dict[str, list[AppIntentRef]] = {}
     for item in snapshot.items:
-        pairs.setdefault(item.placement_intent, ())
-        pairs[item.placement_intent] = (
-            *(pairs[item.placement_intent] or ()),
-            AppIntentRef(item.app, item.app_intent),
-        )
-    return MigParam(
-        in_params=mig.in_params,
-        placement_intents_url=mig.placement_intents_url,
-        placement_intents=mig.placement_intents,
-        app_intents=pairs,
-        extensions=mig.extensions,
-    )
+        pairs.setdefault(item.placement_intent, []).append(AppIntentRef(item.app, item.app_intent))
+    return replace(mig, app_intents={gpi: tuple(refs) for gpi, refs in pairs.items()})
 
 
 def _sources(item: PlanItem, params: MigrationParams) -> tuple[ClusterRef, ...]:
