@@ -17,8 +17,7 @@ from temporalio.common import RawValue
 from temporalio.worker import Worker
 
 from emco_migrate.emcomigrate.names import TASK_QUEUE, WORKFLOW_NAME
-from emco_migrate.emcomigrate.workflows import EmcoMigrateWorkflow
-from emco_migrate.worker.main import activity_methods
+from emco_migrate.worker.main import activity_methods, workflow_classes
 
 VECTORS = Path(__file__).parents[1] / "fixtures" / "vectors"
 
@@ -34,7 +33,7 @@ async def running_worker(client: Client, http: httpx.AsyncClient) -> AsyncIterat
     async with Worker(
         client,
         task_queue=TASK_QUEUE,
-        workflows=[EmcoMigrateWorkflow],
+        workflows=workflow_classes(),
         activities=activity_methods(http),
     ) as worker:
         yield worker

@@ -90,6 +90,7 @@ class Progress:
             "strategy": params.strategy.value if params else None,
             "dryRun": params.dry_run if params else None,
             "target": str(params.target) if params else None,
+            "dig": _dig_json(params) if params else None,
             "baseRevision": snapshot.revision if snapshot else None,
             "newRevision": self.new_revision,
             "apps": [
@@ -107,6 +108,18 @@ class Progress:
             "steps": [s.to_json() for s in self.steps],
             "undone": list(self.undone),
         }
+
+
+def _dig_json(params: MigrationParams) -> dict[str, str]:
+    """Where the DIG lives, in the activity parameters' own key names."""
+    d = params.dig
+    return {
+        "emcoURL": d.emco_url,
+        "project": d.project,
+        "compositeApp": d.composite_app,
+        "compositeAppVersion": d.version,
+        "deploymentIntentGroup": d.dig,
+    }
 
 
 def _key(item: PlanItem) -> str:

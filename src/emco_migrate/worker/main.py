@@ -155,7 +155,7 @@ async def serve(
         worker = Worker(
             client,
             task_queue=TASK_QUEUE,
-            workflows=[EmcoMigrateWorkflow, *extra_workflows],
+            workflows=[*workflow_classes(), *extra_workflows],
             activities=[
                 *activity_methods(http),
                 *(extra_activities(http) if extra_activities else ()),
@@ -181,6 +181,11 @@ async def serve(
         with contextlib.suppress(ValueError):
             loop.remove_signal_handler(sig)
     log.info("worker stopped")
+
+
+def workflow_classes() -> list[type]:
+    """The workflow classes the worker registers (and the replay tests replay)."""
+    return [EmcoMigrateWorkflow]
 
 
 def activity_methods(http: httpx.AsyncClient) -> list[Callable[..., Any]]:
