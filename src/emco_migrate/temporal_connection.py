@@ -16,6 +16,7 @@ from temporalio.envconfig import ClientConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from emco_migrate.errors import TemporalUnreachable, UserError
+from emco_migrate.failures import DATA_CONVERTER
 
 DEFAULT_PORT = 7233
 DEFAULT_ADDRESS = f"localhost:{DEFAULT_PORT}"
@@ -106,6 +107,7 @@ async def connect(
     later (a worker's poll validation, a "workflow not found"); a ``lazy`` client, which
     connects on first use, is not checked.
     """
+    kwargs.setdefault("data_converter", DATA_CONVERTER)
     client = await _connect(settings, timeout, **kwargs)
     if kwargs.get("lazy"):
         return client

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import httpx
+import pytest
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from emco_migrate.emcomigrate.activities import (
@@ -16,6 +18,7 @@ from emco_migrate.emcomigrate.activities import (
     decode_payload,
     encode_payload,
 )
+from emco_migrate.emcomigrate.guards import ERROR_CHANGED_BY_OTHERS
 from emco_migrate.emcomigrate.messages import RollbackRequest
 from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
 from emco_migrate.emcomigrate.types import DigRef
@@ -89,10 +92,30 @@ async def test_retry_before_emco_accepted_posts_the_update() -> None:
     assert result.extensions[KEY_NEW_REVISION] == 9
 
 
-async def test_first_attempt_posts_without_reading_status() -> None:
-    emco = Emco(status(("Instantiated", "a", 1), ("Updated", "a", 1), ("Instantiated", "b", 2)))
+async def test_first_attempt_reads_the_revision_then_posts_once() -> None:
+    emco = Emco(status(("Instantiated", "a", 1)))
     await do_dig_update(emco, attempt=1, base=1)
-    assert [m for m, _, _ in emco.requests] == ["POST"]
+    assert [m for m, _, _ in emco.requests] == ["GET", "POST"]
+
+
+async def test_a_dig_another_writer_updated_is_not_updated_again() -> None:
+    emco = Emco(status(("Instantiated", "a", 1), ("Updated", "a", 1), ("Instantiated", "b", 2)))
+    with pytest.raises(ApplicationError) as caught:
+        await do_dig_update(emco, attempt=1, base=1)
+    assert caught.value.type == ERROR_CHANGED_BY_OTHERS
+    assert "revision 2" in caught.value.message and "another writer" in caught.value.message
+    assert emco.posts() == []
+
+
+async def test_a_retry_two_revisions_past_the_base_is_another_writer() -> None:
+    emco = Emco(
+        status(("Instantiated", "a", 1), ("Updated", "a", 1), ("Instantiated", "b", 2),
+               ("Updated", "b", 2), ("Instantiated", "c", 3))
+    )  # fmt: skip
+    with pytest.raises(ApplicationError) as caught:
+        await do_dig_update(emco, attempt=2, base=1)
+    assert caught.value.type == ERROR_CHANGED_BY_OTHERS
+    assert emco.posts() == []
 
 
 async def test_go_callers_without_a_base_revision_always_update() -> None:

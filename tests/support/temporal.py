@@ -9,6 +9,7 @@ import pytest
 from temporalio.client import Client
 
 from emco_migrate.devstack.temporal_dev import TemporalDevServer
+from emco_migrate.failures import DATA_CONVERTER
 
 
 @pytest.fixture(scope="session")
@@ -28,4 +29,4 @@ def temporal_address(temporal_server: TemporalDevServer) -> str:
 @pytest.fixture
 async def temporal_client(temporal_address: str) -> AsyncIterator[Client]:
     """A client connected to the session's dev server, namespace ``default``."""
-    yield await Client.connect(temporal_address)
+    yield await Client.connect(temporal_address, data_converter=DATA_CONVERTER)

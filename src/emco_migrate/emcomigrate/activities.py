@@ -15,8 +15,10 @@ from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
+from emco_migrate.emcomigrate.attempts import emco_client, heartbeating, settle_before_deciding
 from emco_migrate.emcomigrate.dig_status import DigStatus
 from emco_migrate.emcomigrate.emco_client import EmcoClient
+from emco_migrate.emcomigrate.guards import earlier_update
 from emco_migrate.emcomigrate.names import (
     ACTIVITY_DO_DIG_UPDATE,
     ACTIVITY_GET_DIG_APP_INTENTS,
@@ -89,7 +91,7 @@ class MigrationActivities:
         self._http = http
 
     def _emco(self, params: MigrationParams) -> EmcoClient:
-        return EmcoClient(self._http, params.dig.emco_url)
+        return emco_client(self._http, params.dig.emco_url)
 
     @activity.defn(name=ACTIVITY_GET_DIG_APP_INTENTS)
     async def get_dig_app_intents(self, value: RawValue) -> RawValue:
@@ -98,9 +100,10 @@ class MigrationActivities:
         params = migration_params(param)
         emco = self._emco(params)
         pairs: dict[str, tuple[AppIntentRef, ...] | None] = {}
-        for gpi in await emco.placement_intents(params.dig):
-            intents = await emco.app_intents(params.dig, gpi)
-            pairs[gpi] = tuple(AppIntentRef(i.app, i.name) for i in intents)
+        async with heartbeating("reading"):
+            for gpi in await emco.placement_intents(params.dig):
+                intents = await emco.app_intents(params.dig, gpi)
+                pairs[gpi] = tuple(AppIntentRef(i.app, i.name) for i in intents)
         log.info("DIG %s has app intents %s", params.dig.dig, pairs)
         return encode_payload(
             replace(param, placement_intents_url=placement_intents_url(params), app_intents=pairs)
@@ -117,44 +120,53 @@ class MigrationActivities:
         params = migration_params(param)
         emco = self._emco(params)
         target_intent = single_cluster_intent(params.target)
-        for gpi, refs in sorted((param.app_intents or {}).items()):
-            if not refs:
-                continue
-            current = {i.name: i for i in await emco.app_intents(params.dig, gpi)}
-            for ref in refs:
-                intent = current.get(ref.intent) or AppIntent(gpi, ref.intent, ref.app)
-                await emco.put_app_intent(params.dig, intent.with_intent(target_intent))
-                activity.heartbeat(ref.intent)
+        async with heartbeating("reading") as beat:
+            for gpi, refs in sorted((param.app_intents or {}).items()):
+                if not refs:
+                    continue
+                current = {i.name: i for i in await emco.app_intents(params.dig, gpi)}
+                for ref in refs:
+                    beat(ref.intent)
+                    intent = current.get(ref.intent) or AppIntent(gpi, ref.intent, ref.app)
+                    await emco.put_app_intent(params.dig, intent.with_intent(target_intent))
         return value
 
     @activity.defn(name=ACTIVITY_DO_DIG_UPDATE)
     async def do_dig_update(self, value: RawValue) -> RawValue:
         """Ask EMCO to apply the changed intents (POST /update, 202 + new revision).
 
-        Idempotency guard: when the workflow passed ``BaseRevision`` and this is a retry,
-        a DIG already past that revision means an earlier attempt's /update was accepted
-        (the worker may have died before reporting it), so no second /update is posted.
+        Exactly-once guard, when the workflow passed ``BaseRevision``: the DIG must be at
+        that revision before the POST. A retry first waits until an earlier attempt's POST
+        can no longer reach EMCO (``writeSettleSeconds``), then a DIG at ``BaseRevision + 1``
+        is that earlier POST, accepted (the worker may have died before reporting it, or
+        the request arrived after the attempt gave up): no second /update is posted. Any
+        other revision is another writer's, and the step fails without posting.
         """
         param = decode_payload(value)
         params = migration_params(param)
         emco = self._emco(params)
         base = param.extensions.get(KEY_BASE_REVISION)
         revision = None
-        if isinstance(base, int) and activity.info().attempt > 1:
-            current = DigStatus.parse(
-                await emco.status(params.dig, [("status", "deployed"), ("output", "summary")])
+        if isinstance(base, int) and not isinstance(base, bool):
+            await settle_before_deciding(params.write_settle_seconds)
+            async with heartbeating("reading"):
+                current = DigStatus.parse(
+                    await emco.status(params.dig, [("status", "deployed"), ("output", "summary")])
+                )
+            revision = earlier_update(
+                current, base, retry=activity.info().attempt > 1, dig=params.dig.dig
             )
-            if current.revision > base:
-                revision = current.revision
+            if revision is not None:
                 log.warning(
-                    "DIG %s is already at revision %d (> %d): an earlier attempt's /update "
+                    "DIG %s is already at revision %d (base %d): an earlier attempt's /update "
                     "was accepted; not posting another",
                     params.dig.dig,
                     revision,
                     base,
                 )
         if revision is None:
-            revision = await emco.update(params.dig)
+            async with heartbeating("posting /update"):
+                revision = await emco.update(params.dig)
         log.info("DIG %s updated to revision %d", params.dig.dig, revision)
         return encode_payload(
             replace(param, extensions={**param.extensions, KEY_NEW_REVISION: revision})

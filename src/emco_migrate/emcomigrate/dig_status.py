@@ -21,6 +21,7 @@ class Action:
     state: str
     instance: str
     revision: int
+    time: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class DigStatus:
                 state=str(a.get("state", "")),
                 instance=str(a.get("instance", "")),
                 revision=_int(a.get("revision")),
+                time=str(a.get("time") or ""),
             )
             for a in (states.get("actions") or [])
             if isinstance(a, dict)

@@ -56,19 +56,27 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class IntentWrite:
-    """An app intent body to PUT (name and placement intent from its ``metadata``)."""
+    """An app intent body to PUT (name and placement intent from its ``metadata``).
+
+    ``expect``: the placements (``spec.intent``) the intent may hold before the write,
+    i.e. what this run left there; anything else is another writer's and is not
+    overwritten. None writes without looking.
+    """
 
     placement_intent: str
     app_intent: str
     body: dict[str, Any]
+    expect: tuple[dict[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True)
 class ApplyRequest:
-    """App intents to create or replace."""
+    """App intents to create or replace; ``revisions``, when given, are the DIG revisions
+    this run may have left (the write is refused at any other)."""
 
     dig: DigRef
     writes: tuple[IntentWrite, ...]
+    revisions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,12 +111,41 @@ class VerifyResult:
 
 @dataclass(frozen=True)
 class RollbackRequest:
-    """Bring the DIG back to the context recorded in the snapshot."""
+    """Bring the DIG back to the context recorded in the snapshot.
+
+    ``left_revisions``: the revisions this run may have left the DIG at (empty: not
+    checked); ``settle_seconds``: how long a retry waits before deciding (see
+    `attempts.settle_before_deciding`).
+    """
 
     dig: DigRef
     revision: int
     context: str
     reason: str = ""
+    left_revisions: tuple[int, ...] = ()
+    settle_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ConfirmRequest:
+    """The compensation's last step: prove the app intents equal the snapshot again.
+
+    ``restores`` carry the recorded originals as bodies and, as ``expect``, the placements
+    this run wrote (a late write of ours is undone again; anything else is reported).
+    """
+
+    dig: DigRef
+    restores: tuple[IntentWrite, ...]
+    revision: int
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    """What the final check found: app intents it had to restore again (a write of ours
+    that reached EMCO late) and the DIG's revision."""
+
+    reapplied: tuple[str, ...]
+    revision: int
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,12 @@ ACTIVITY_SNAPSHOT = "SnapshotMigration"
 ACTIVITY_APPLY_APP_INTENTS = "ApplyAppIntents"
 ACTIVITY_VERIFY = "VerifyMigration"
 ACTIVITY_ROLLBACK = "RollbackDig"
+ACTIVITY_CONFIRM_RESTORED = "ConfirmRestored"
+ACTIVITY_DESCRIBE_DIG_LOCK = "DescribeDigLock"
+
+# The per-DIG lock: a child workflow whose ID is derived from the DIG (one run at a time).
+WORKFLOW_DIG_LOCK = "EmcoMigrateDigLock"
+SIGNAL_RELEASE = "release"
 
 # Key of activityOptions / activityParams that applies to every activity.
 ALL_ACTIVITIES = "all-activities"

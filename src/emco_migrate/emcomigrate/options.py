@@ -141,6 +141,16 @@ class ActivitySettings:
                 out[name] = value
         return out
 
+    def with_budget(self, budget: timedelta) -> ActivitySettings:
+        """These settings with ``budget`` as the schedule-to-close timeout when nothing
+        else bounds the retries (no schedule-to-close, unlimited attempts)."""
+        if self.schedule_to_close_timeout is not None:
+            return self
+        if self.retry_policy is not None and self.retry_policy.maximum_attempts > 0:
+            return self
+        floor = self.start_to_close_timeout or timedelta(0)
+        return replace(self, schedule_to_close_timeout=max(budget, floor))
+
     def with_heartbeat_floor(self) -> ActivitySettings:
         """These settings with a configured heartbeat timeout raised to `HEARTBEAT_FLOOR`."""
         if self.heartbeat_timeout is None or self.heartbeat_timeout >= HEARTBEAT_FLOOR:

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from emco_migrate.emcomigrate.dig_status import DigStatus
+from emco_migrate.emcomigrate.guards import same_placement
 from emco_migrate.emcomigrate.messages import IntentRef, PlanItem
 from emco_migrate.emcomigrate.types import (
     AppIntent,
@@ -71,9 +72,25 @@ def plan_items(
     )
 
 
+def placement(body: dict[str, Any]) -> dict[str, Any] | None:
+    """An app intent body's ``spec.intent`` (None when it has none)."""
+    spec = body.get("spec")
+    intent = spec.get("intent") if isinstance(spec, dict) else None
+    return intent if isinstance(intent, dict) else None
+
+
 def is_noop(items: tuple[PlanItem, ...], target: ClusterRef) -> bool:
-    """True when every selected app already runs only on the target (or nothing is selected)."""
-    return all(item.current_clusters == (target,) for item in items)
+    """True when every selected app already runs only on the target and its app intent
+    already places it only there (or nothing is selected).
+
+    Both are read: after an interrupted run an intent may point elsewhere while the app
+    still runs on the target, and a migration back must then rewrite it.
+    """
+    return all(
+        item.current_clusters == (target,)
+        and same_placement(placement(item.original), item.new_intent)
+        for item in items
+    )
 
 
 def intent_refs(pairs: dict[str, tuple[Any, ...] | None] | None) -> tuple[IntentRef, ...]:

@@ -32,6 +32,16 @@ class Phase(enum.StrEnum):
     NO_OP = "no-op"
     DRY_RUN = "dry-run"
     ROLLED_BACK = "rolled-back"
+    ROLLBACK_STOPPED = "rollback-stopped"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class StepOutcome(enum.StrEnum):
+    """How one activity run ended (``running`` while it runs)."""
+
+    RUNNING = "running"
+    OK = "ok"
     FAILED = "failed"
     CANCELLED = "cancelled"
 
@@ -43,7 +53,8 @@ class Step:
     name: str
     started: datetime
     finished: datetime | None = None
-    outcome: str = "running"
+    outcome: StepOutcome = StepOutcome.RUNNING
+    error: str = ""
 
     def to_json(self) -> dict[str, Any]:
         seconds = (self.finished - self.started).total_seconds() if self.finished else None
@@ -52,7 +63,8 @@ class Step:
             "startedAt": self.started.isoformat(),
             "finishedAt": self.finished.isoformat() if self.finished else None,
             "seconds": None if seconds is None else round(seconds, 3),
-            "outcome": self.outcome,
+            "outcome": self.outcome.value,
+            **({"error": self.error} if self.error else {}),
         }
 
 

@@ -7,15 +7,21 @@ DIG status, and roll the DIG back to the recorded context.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from emco_migrate.emcomigrate.attempts import emco_client, heartbeating, settle_before_deciding
 from emco_migrate.emcomigrate.dig_status import STATE_INSTANTIATED, DigStatus
 from emco_migrate.emcomigrate.emco_client import ERROR_REJECTED, EmcoClient, path
+from emco_migrate.emcomigrate.guards import changed_by_others, foreign_placement, same_placement
 from emco_migrate.emcomigrate.messages import (
     ApplyRequest,
+    ConfirmRequest,
+    ConfirmResult,
+    IntentWrite,
     RollbackRequest,
     RollbackResult,
     Snapshot,
@@ -25,12 +31,20 @@ from emco_migrate.emcomigrate.messages import (
 )
 from emco_migrate.emcomigrate.names import (
     ACTIVITY_APPLY_APP_INTENTS,
+    ACTIVITY_CONFIRM_RESTORED,
+    ACTIVITY_DESCRIBE_DIG_LOCK,
     ACTIVITY_ROLLBACK,
     ACTIVITY_SNAPSHOT,
     ACTIVITY_VERIFY,
 )
 from emco_migrate.emcomigrate.plan import is_noop, plan_items, select
-from emco_migrate.emcomigrate.types import AppIntent, ClusterRef, MigrationParams, ParamError
+from emco_migrate.emcomigrate.types import (
+    AppIntent,
+    ClusterRef,
+    DigRef,
+    MigrationParams,
+    ParamError,
+)
 from emco_migrate.emcomigrate.verification import verify
 
 log = logging.getLogger(__name__)
@@ -68,7 +82,7 @@ class ReversibleMigrationActivities:
         """Record the DIG's revision and every selected app intent, check the request can
         be carried out, and plan the new placements. Writes nothing."""
         params = request.params
-        emco = EmcoClient(self._http, params.dig.emco_url)
+        emco = emco_client(self._http, params.dig.emco_url)
         deployed = DigStatus.parse(await emco.status(params.dig, [("status", "deployed")]))
         if deployed.state != STATE_INSTANTIATED:
             raise _refuse(
@@ -109,7 +123,7 @@ class ReversibleMigrationActivities:
 
     async def _check_target(self, params: MigrationParams, logical_cloud: str) -> None:
         target = params.target
-        clm = EmcoClient(self._http, params.clm_url)
+        clm = emco_client(self._http, params.clm_url)
         cluster_path = path("v2", "cluster-providers", target.provider, "clusters", target.cluster)
         try:
             await clm.get_json(cluster_path)
@@ -122,7 +136,7 @@ class ReversibleMigrationActivities:
             raise
         if not logical_cloud:
             return
-        dcm = EmcoClient(self._http, params.dcm_url)
+        dcm = emco_client(self._http, params.dcm_url)
         refs_path = path(
             "v2",
             "projects",
@@ -149,24 +163,74 @@ class ReversibleMigrationActivities:
 
     @activity.defn(name=ACTIVITY_APPLY_APP_INTENTS)
     async def apply_app_intents(self, request: ApplyRequest) -> int:
-        """PUT each app intent body (create or replace); returns how many were written."""
-        emco = EmcoClient(self._http, request.dig.emco_url)
+        """PUT each app intent body (create or replace); returns how many were written.
+
+        When the request says what this run left there (``revisions``, ``expect``), EMCO is
+        read first and nothing is written if another writer changed the DIG since.
+        """
+        emco = emco_client(self._http, request.dig.emco_url)
+        async with heartbeating("checking"):
+            await _check_ours(emco, request.dig, request.writes, request.revisions)
         for write in request.writes:
-            spec = write.body.get("spec") or {}
-            await emco.put_app_intent(
-                request.dig,
-                AppIntent(
-                    write.placement_intent, write.app_intent, str(spec.get("app", "")), write.body
-                ),
-            )
-            activity.heartbeat(write.app_intent)
+            async with heartbeating(write.app_intent):
+                await emco.put_app_intent(request.dig, _intent(write))
         return len(request.writes)
+
+    @activity.defn(name=ACTIVITY_CONFIRM_RESTORED)
+    async def confirm_restored(self, request: ConfirmRequest) -> ConfirmResult:
+        """Read the app intents and revision back after a compensation: equal to the
+        snapshot, or made so again where a write of ours reached EMCO late. Another
+        writer's change is reported, not overwritten."""
+        emco = emco_client(self._http, request.dig.emco_url)
+        async with heartbeating("confirming"):
+            current = DigStatus.parse(
+                await emco.status(request.dig, [("status", "deployed"), ("output", "summary")])
+            )
+            if current.revision != request.revision:
+                raise changed_by_others(
+                    f"DIG {request.dig.dig} is at revision {current.revision} after the "
+                    f"rollback left it at {request.revision}: another writer updated it",
+                    found=current.revision,
+                    expected=request.revision,
+                )
+            found = await _current_placements(emco, request.dig, request.restores)
+            late = []
+            for write in request.restores:
+                original = _placement(write.body)
+                now = found.get((write.placement_intent, write.app_intent))
+                problem = foreign_placement(
+                    write.app_intent, now, (original, *(write.expect or ()))
+                )
+                if problem:
+                    raise changed_by_others(problem, appIntent=write.app_intent, found=now)
+                if not same_placement(now, original):
+                    late.append(write)
+            for write in late:
+                log.warning(
+                    "app intent %s changed again after the restore (a late write of this run); "
+                    "restoring it once more",
+                    write.app_intent,
+                )
+                await emco.put_app_intent(request.dig, _intent(write))
+        return ConfirmResult(tuple(w.app_intent for w in late), current.revision)
+
+    @activity.defn(name=ACTIVITY_DESCRIBE_DIG_LOCK)
+    async def describe_dig_lock(self, lock_id: str) -> str:
+        """The workflow ID of the run holding a DIG's lock ('' when it cannot be told)."""
+        try:
+            description = await activity.client().get_workflow_handle(lock_id).describe()
+        except Exception as err:  # a refusal must not fail for want of the holder's name
+            log.info("cannot describe DIG lock %s: %s", lock_id, err)
+            return ""
+        parent = description.parent_id
+        return parent or ""
 
     @activity.defn(name=ACTIVITY_VERIFY)
     async def verify(self, request: VerifyRequest) -> VerifyResult:
         """Wait, heartbeating, until the apps are Ready where expected and gone elsewhere."""
-        emco = EmcoClient(self._http, request.dig.emco_url)
-        return await verify(emco, request, heartbeat=activity.heartbeat)
+        emco = emco_client(self._http, request.dig.emco_url)
+        async with heartbeating({"polls": 0, "waitingFor": []}) as beat:
+            return await verify(emco, request, heartbeat=beat)
 
     @activity.defn(name=ACTIVITY_ROLLBACK)
     async def rollback(self, request: RollbackRequest) -> RollbackResult:
@@ -176,22 +240,100 @@ class ReversibleMigrationActivities:
         EMCO resolves a revision to the *first* log entry carrying it, which after a
         terminate and re-instantiation is an older context; then, as when the revision is
         missing, a forward /update of the (already restored) intents is used instead.
+
+        A retry first waits until an earlier attempt's POST can no longer reach EMCO, then
+        decides from the DIG's log: the recorded context current again, or one revision past
+        what this run left, is that earlier POST, not a reason to post again.
         """
-        emco = EmcoClient(self._http, request.dig.emco_url)
+        emco = emco_client(self._http, request.dig.emco_url)
         summary = [("status", "deployed"), ("output", "summary")]
-        current = DigStatus.parse(await emco.status(request.dig, summary))
+        retry = activity.info().attempt > 1
+        await settle_before_deciding(request.settle_seconds)
+        async with heartbeating("reading"):
+            current = DigStatus.parse(await emco.status(request.dig, summary))
         if current.instance == request.context and current.state == STATE_INSTANTIATED:
             method = "none" if current.revision == request.revision else "rollback"
             return RollbackResult(method, current.revision, "the recorded context is current")
+        left = request.left_revisions
+        if left and current.revision not in left:
+            if retry and current.revision - 1 in left and current.state == STATE_INSTANTIATED:
+                return RollbackResult(
+                    "update",
+                    current.revision,
+                    "an earlier attempt's /update of the restored intents was accepted",
+                )
+            raise changed_by_others(
+                f"DIG {request.dig.dig} is at revision {current.revision}, not "
+                f"{' or '.join(map(str, left))} as this run left it: another writer "
+                "updated it; not rolling back",
+                found=current.revision,
+                expected=list(left),
+            )
         matches = current.instantiated_revisions(request.revision)
         if matches and matches[0].instance == request.context:
-            await emco.rollback(request.dig, request.revision, request.reason)
-            after = DigStatus.parse(await emco.status(request.dig, summary))
+            async with heartbeating("posting /rollback"):
+                await emco.rollback(request.dig, request.revision, request.reason)
+                after = DigStatus.parse(await emco.status(request.dig, summary))
             return RollbackResult("rollback", after.revision)
-        revision = await emco.update(request.dig)
+        async with heartbeating("posting /update"):
+            revision = await emco.update(request.dig)
         return RollbackResult(
             "update",
             revision,
             f"revision {request.revision} does not name context {request.context} "
             "unambiguously; re-applied the restored intents with /update instead",
         )
+
+
+def _placement(body: dict[str, Any]) -> Any:
+    spec = body.get("spec")
+    return spec.get("intent") if isinstance(spec, dict) else None
+
+
+def _intent(write: IntentWrite) -> AppIntent:
+    spec = write.body.get("spec") or {}
+    return AppIntent(write.placement_intent, write.app_intent, str(spec.get("app", "")), write.body)
+
+
+async def _current_placements(
+    emco: EmcoClient, dig: DigRef, writes: tuple[IntentWrite, ...]
+) -> dict[tuple[str, str], Any]:
+    """(placement intent, app intent) -> the ``spec.intent`` EMCO holds (absent: missing)."""
+    found: dict[tuple[str, str], Any] = {}
+    for gpi in dict.fromkeys(w.placement_intent for w in writes):
+        for intent in await emco.app_intents(dig, gpi):
+            found[(gpi, intent.name)] = intent.intent
+    return found
+
+
+async def _check_ours(
+    emco: EmcoClient, dig: DigRef, writes: tuple[IntentWrite, ...], revisions: tuple[int, ...]
+) -> None:
+    """Refuse (`ChangedByOthers`) when the DIG is not as this run left it."""
+    if revisions:
+        current = DigStatus.parse(
+            await emco.status(dig, [("status", "deployed"), ("output", "summary")])
+        )
+        if current.revision not in revisions:
+            raise changed_by_others(
+                f"DIG {dig.dig} is at revision {current.revision}, not "
+                f"{' or '.join(map(str, revisions))} as this run left it: another writer "
+                "updated it; not writing the app intents",
+                found=current.revision,
+                expected=list(revisions),
+            )
+    checked = [w for w in writes if w.expect is not None]
+    if not checked:
+        return
+    found = await _current_placements(emco, dig, tuple(checked))
+    problems = [
+        problem
+        for w in checked
+        if (
+            problem := foreign_placement(
+                w.app_intent, found.get((w.placement_intent, w.app_intent)), w.expect or ()
+            )
+        )
+    ]
+    if problems:
+        raise changed_by_others("; ".join(problems))

@@ -59,6 +59,14 @@ class DigRef:
 
 
 DEFAULT_VERIFY_TIMEOUT_SECONDS = 600
+# How long one step may keep retrying in all when activityOptions set no bound of their own
+# (no ScheduleToCloseTimeout and unlimited MaximumAttempts): then the run fails with the
+# step's last error and undoes what it wrote, instead of retrying forever.
+DEFAULT_STEP_BUDGET_SECONDS = 600
+# How long a write we gave up on (timed out, or sent by a worker that died) may still reach
+# EMCO, e.g. held by a slow proxy or a queued ingress. A retried /update or /rollback, and
+# the compensation's final check, decide from EMCO's state only once this has passed.
+DEFAULT_WRITE_SETTLE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,8 @@ class MigrationParams:
     verify_timeout_seconds: int = DEFAULT_VERIFY_TIMEOUT_SECONDS
     clm_url: str = ""
     dcm_url: str = ""
+    step_budget_seconds: int = DEFAULT_STEP_BUDGET_SECONDS
+    write_settle_seconds: int = DEFAULT_WRITE_SETTLE_SECONDS
 
     @classmethod
     def from_activity_params(
@@ -114,6 +124,17 @@ class MigrationParams:
             ),
             clm_url=_url(raw.get("clmURL"), f"{field_prefix}.clmURL") or url,
             dcm_url=_url(raw.get("dcmURL"), f"{field_prefix}.dcmURL") or url,
+            step_budget_seconds=_positive_int(
+                raw.get("stepBudgetSeconds"),
+                f"{field_prefix}.stepBudgetSeconds",
+                DEFAULT_STEP_BUDGET_SECONDS,
+            ),
+            write_settle_seconds=_positive_int(
+                raw.get("writeSettleSeconds"),
+                f"{field_prefix}.writeSettleSeconds",
+                DEFAULT_WRITE_SETTLE_SECONDS,
+                allow_zero=True,
+            ),
         )
 
 
@@ -166,15 +187,16 @@ def _strategy(value: str | None, field: str) -> Strategy:
         raise ParamError(field, f"must be one of {choices}, got {value!r}") from None
 
 
-def _positive_int(value: str | None, field: str, default: int) -> int:
+def _positive_int(value: str | None, field: str, default: int, *, allow_zero: bool = False) -> int:
     if value is None or not value.strip():
         return default
     try:
         number = int(value.strip())
     except ValueError:
         raise ParamError(field, f"must be a whole number of seconds, got {value!r}") from None
-    if number <= 0:
-        raise ParamError(field, f"must be positive, got {number}")
+    if number < 0 or (number == 0 and not allow_zero):
+        wanted = "0 or more" if allow_zero else "positive"
+        raise ParamError(field, f"must be {wanted}, got {number}")
     return number
 
 

@@ -20,7 +20,7 @@ from emco_migrate.emcomigrate.dig_status import (
     failed_resources,
     ready_problem,
 )
-from emco_migrate.emcomigrate.emco_client import EmcoClient
+from emco_migrate.emcomigrate.emco_client import ERROR_UNAVAILABLE, EmcoClient
 from emco_migrate.emcomigrate.messages import VerifyRequest, VerifyResult
 
 ERROR_VERIFICATION_TIMEOUT = "VerificationTimeout"
@@ -99,14 +99,21 @@ async def verify(
     """Poll until `problems` is empty; raise `VerificationTimeout` at the deadline.
 
     Polls start fast and back off to every ``MAX_POLL_SECONDS``; every poll heartbeats
-    (so cancellation reaches this loop) with what it is still waiting for.
+    (so cancellation reaches this loop) with what it is still waiting for. A transient
+    answer (5xx, 408, 429, timeout, connection error) means "not known yet", not failed:
+    only a definite answer or the deadline ends the wait.
     """
     started = clock()
     interval = FIRST_POLL_SECONDS
     polls = 0
     while True:
         polls += 1
-        found = await problems(emco, request)
+        try:
+            found = await problems(emco, request)
+        except ApplicationError as err:
+            if err.non_retryable or err.type != ERROR_UNAVAILABLE:
+                raise
+            found = [f"not known yet: {err.message}"]
         if not found:
             return VerifyResult(
                 revision=request.revision, polls=polls, seconds=round(clock() - started, 3)

@@ -12,12 +12,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    FailureError,
+    TimeoutError,
+    TimeoutType,
+    WorkflowAlreadyStartedError,
+)
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from emco_migrate.emcomigrate.activities import (
@@ -27,9 +36,12 @@ with workflow.unsafe.imports_passed_through():
         decode_payload,
         encode_payload,
     )
+    from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow, lock_id
+    from emco_migrate.emcomigrate.guards import ERROR_CHANGED_BY_OTHERS, placement_text
     from emco_migrate.emcomigrate.messages import (
         AppExpectation,
         ApplyRequest,
+        ConfirmRequest,
         IntentWrite,
         PlanItem,
         RollbackRequest,
@@ -39,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from emco_migrate.emcomigrate.names import (
         ACTIVITY_APPLY_APP_INTENTS,
+        ACTIVITY_CONFIRM_RESTORED,
         ACTIVITY_DO_DIG_UPDATE,
         ACTIVITY_GET_DIG_APP_INTENTS,
         ACTIVITY_ROLLBACK,
@@ -59,8 +72,8 @@ with workflow.unsafe.imports_passed_through():
         resolve_activity_options,
         verification_settings,
     )
-    from emco_migrate.emcomigrate.plan import intent_refs
-    from emco_migrate.emcomigrate.progress import AppStatus, Phase, Progress, Step
+    from emco_migrate.emcomigrate.plan import intent_refs, placement
+    from emco_migrate.emcomigrate.progress import AppStatus, Phase, Progress, Step, StepOutcome
     from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
     from emco_migrate.emcomigrate.types import ClusterRef, MigrationParams, ParamError, Strategy
     from emco_migrate.gowire import (
@@ -75,6 +88,12 @@ ERROR_INVALID_PARAMS = "InvalidWorkflowParams"
 ERROR_STEP_FAILED = "MigrationStepFailed"
 ERROR_ROLLED_BACK = "MigrationRolledBack"
 ERROR_ROLLBACK_FAILED = "MigrationRollbackFailed"
+ERROR_ROLLBACK_STOPPED = "MigrationRollbackStopped"
+ERROR_DIG_LOCKED = "DigBeingMigrated"
+
+# Behaviour added for correctness under faults (the DIG lock, the compensation's checks and
+# final read-back): runs started before it replay without it (docs/ARCHITECTURE.md).
+PATCH_FAULT_SAFETY = "fault-safety-1"
 
 ALL_ACTIVITY_NAMES = (
     ACTIVITY_GET_DIG_APP_INTENTS,
@@ -86,15 +105,20 @@ ALL_ACTIVITY_NAMES = (
     ACTIVITY_ROLLBACK,
 )
 
-# Compensation steps must not give up after one EMCO hiccup: retried for several minutes.
+# Compensation steps must not give up after one EMCO hiccup: retried for several minutes
+# (20 attempts, 1 s to 30 s apart: about 8 minutes); a worker that dies mid-step is noticed
+# within the heartbeat timeout, not after the minute of start-to-close.
+COMPENSATION_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=20,
+)
 COMPENSATION_SETTINGS = ActivitySettings(
     start_to_close_timeout=timedelta(minutes=1),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        maximum_interval=timedelta(seconds=30),
-        maximum_attempts=20,
-    ),
+    heartbeat_timeout=timedelta(seconds=10),
+    retry_policy=COMPENSATION_RETRY,
 )
+LOCK_STEP = "DigLock"
 
 T = TypeVar("T")
 
@@ -120,11 +144,34 @@ def decode_input(value: RawValue | None) -> WorkflowParamsSpec:
         raise _invalid(f"invalid workflow input: {err}", err.field) from err
 
 
+_TIMEOUTS = {
+    TimeoutType.SCHEDULE_TO_CLOSE: "gave up after its retry budget",
+    TimeoutType.START_TO_CLOSE: "timed out",
+    TimeoutType.HEARTBEAT: "stopped heartbeating (worker gone?)",
+    TimeoutType.SCHEDULE_TO_START: "no worker picked it up",
+}
+
+
 def _cause(err: BaseException) -> str:
-    """The innermost useful message, without the error-type prefixes."""
+    """The innermost useful message, on one line, without the error-type prefixes."""
     if isinstance(err, ActivityError) and err.cause is not None:
         err = err.cause
+    if isinstance(err, TimeoutError):
+        what = _TIMEOUTS.get(err.type) if err.type is not None else None
+        last = err.cause.message if isinstance(err.cause, FailureError) else ""
+        return f"{what or err.message}: {last}" if last else (what or err.message)
     return err.message if isinstance(err, FailureError) else str(err)
+
+
+def _error_type(err: BaseException) -> str | None:
+    """The ApplicationError type behind an activity failure (None for timeouts etc.)."""
+    while isinstance(err, ActivityError | ApplicationError):
+        if isinstance(err, ApplicationError) and err.type != ERROR_STEP_FAILED:
+            return err.type
+        if err.cause is None:
+            return None
+        err = err.cause
+    return None
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -135,6 +182,12 @@ class EmcoMigrateWorkflow:
         self._state = STATE_STARTED
         self._progress = Progress()
         self._options: dict[str, ActivitySettings] = {}
+        self._safe = False
+        self._lock: ChildWorkflowHandle[Any, Any] | None = None
+        # The DIG revisions this run may have left: the snapshot's, then each update's
+        # (both while an update's outcome is unknown).
+        self._left: tuple[int, ...] = ()
+        self._last_write: datetime | None = None
 
     @workflow.query(name=QUERY_CURRENT_STATE)
     def current_state(self) -> str:
@@ -150,6 +203,13 @@ class EmcoMigrateWorkflow:
     @workflow.run
     async def run(self, value: RawValue = None) -> RawValue:  # type: ignore[assignment]
         """Migrate, verify, and undo everything if that fails or is cancelled."""
+        self._safe = workflow.patched(PATCH_FAULT_SAFETY)
+        try:
+            return await self._run(value)
+        finally:
+            await self._release()
+
+    async def _run(self, value: RawValue | None) -> RawValue:
         progress = self._progress
         try:
             params, mig, snapshot = await self._plan(value)
@@ -170,10 +230,15 @@ class EmcoMigrateWorkflow:
             )
             return self._finish(mig)
         progress.phase = Phase.MIGRATING
+        self._left = (snapshot.revision,)
         try:
             await self._migrate(params, snapshot, mig)
         except asyncio.CancelledError:
             summary = await self._undo(params, snapshot, "the workflow was cancelled")
+            if progress.phase is Phase.ROLLBACK_STOPPED:
+                raise ApplicationError(
+                    summary, type=ERROR_ROLLBACK_STOPPED, non_retryable=True
+                ) from None
             progress.phase = Phase.CANCELLED
             raise CancelledError(summary) from None
         except (ActivityError, ApplicationError) as err:
@@ -186,20 +251,20 @@ class EmcoMigrateWorkflow:
             summary = await self._undo(params, snapshot, failure)
             raise ApplicationError(
                 summary,
-                type=(
-                    ERROR_ROLLED_BACK
-                    if progress.phase is Phase.ROLLED_BACK
-                    else ERROR_ROLLBACK_FAILED
-                ),
+                type={
+                    Phase.ROLLED_BACK: ERROR_ROLLED_BACK,
+                    Phase.ROLLBACK_STOPPED: ERROR_ROLLBACK_STOPPED,
+                }.get(progress.phase, ERROR_ROLLBACK_FAILED),
                 non_retryable=True,
-            ) from err
+            ) from None
         progress.phase = Phase.COMPLETED
         progress.message = f"migrated {len(snapshot.items)} app intent(s) to {params.target}"
         progress.mark(AppStatus.DONE)
         return self._finish(mig)
 
     async def _plan(self, value: RawValue | None) -> tuple[MigrationParams, MigParam, Snapshot]:
-        """Decode and validate the input, find the app intents, snapshot and plan."""
+        """Decode and validate the input, lock the DIG, find the app intents, snapshot and
+        plan."""
         spec = decode_input(value)
         try:
             configured = resolve_activity_options(spec.activity_options, ALL_ACTIVITY_NAMES)
@@ -212,12 +277,19 @@ class EmcoMigrateWorkflow:
                     HEARTBEAT_FLOOR,
                 )
             params = MigrationParams.from_activity_params(spec.activity_params)
-            self._options[ACTIVITY_VERIFY] = verification_settings(
+            verify = verification_settings(
                 self._options[ACTIVITY_VERIFY], params.verify_timeout_seconds
+            )
+            budget = timedelta(seconds=params.step_budget_seconds)
+            self._options = {n: s.with_budget(budget) for n, s in self._options.items()}
+            self._options[ACTIVITY_VERIFY] = verify.with_budget(
+                budget + (verify.start_to_close_timeout or timedelta(0))
             )
         except (OptionsError, ParamError) as err:
             raise _invalid(f"invalid workflow parameters: {err}", err.field) from err
         self._progress.params = params
+        if self._safe and not params.dry_run:
+            await self._acquire(params)
         mig = MigParam(in_params=(spec.activity_params or {}).get(ALL_ACTIVITIES))
         mig = await self._go_step(
             ACTIVITY_GET_DIG_APP_INTENTS, MigrationActivities.get_dig_app_intents, mig
@@ -229,6 +301,49 @@ class EmcoMigrateWorkflow:
         )
         self._progress.planned(snapshot)
         return params, mig, snapshot
+
+    async def _acquire(self, params: MigrationParams) -> None:
+        """Start the DIG's lock workflow; refuse the run if another run holds it."""
+        lock = lock_id(params.dig)
+        self._progress.message = f"locking DIG {params.dig.dig}"
+        try:
+            self._lock = await workflow.start_child_workflow(
+                DigLockWorkflow.run,
+                workflow.info().workflow_id,
+                id=lock,
+                parent_close_policy=ParentClosePolicy.TERMINATE,
+            )
+        except WorkflowAlreadyStartedError:
+            holder = await workflow.execute_activity_method(
+                ReversibleMigrationActivities.describe_dig_lock,
+                lock,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=RetryPolicy(maximum_attempts=2),
+            )
+            by = f"run {holder}" if holder else f"the run holding lock {lock}"
+            raise ApplicationError(
+                f"DIG {params.dig.dig} is already being migrated by {by}; this run was "
+                "refused before any change (wait for that run to end, or cancel it)",
+                {"lock": lock, "holder": holder},
+                type=ERROR_DIG_LOCKED,
+                non_retryable=True,
+            ) from None
+
+    async def _release(self) -> None:
+        """Signal the DIG's lock workflow that this run is done with the DIG."""
+        lock, self._lock = self._lock, None
+        if lock is None:
+            return
+        task = asyncio.create_task(lock.signal(DigLockWorkflow.release))
+        while True:
+            try:
+                await asyncio.shield(task)
+                return
+            except asyncio.CancelledError:
+                continue
+            except Exception as err:  # the parent close policy still releases it
+                workflow.logger.warning("releasing the DIG lock failed: %s", err)
+                return
 
     def _finish(self, mig: MigParam) -> RawValue:
         self._state = STATE_COMPLETED
@@ -247,6 +362,7 @@ class EmcoMigrateWorkflow:
         revision = snapshot.revision
         if params.strategy is Strategy.MAKE_BEFORE_BREAK:
             progress.mark(AppStatus.UPDATING)
+            self._last_write = workflow.now()
             await self._step(
                 ACTIVITY_APPLY_APP_INTENTS,
                 ReversibleMigrationActivities.apply_app_intents,
@@ -255,6 +371,7 @@ class EmcoMigrateWorkflow:
             selected, revision = await self._update(selected, revision)
             await self._verify(params, snapshot, revision, keep_sources=True)
         progress.mark(AppStatus.UPDATING)
+        self._last_write = workflow.now()
         selected = await self._go_step(
             ACTIVITY_UPDATE_APP_INTENTS, MigrationActivities.update_app_intents, selected
         )
@@ -264,12 +381,20 @@ class EmcoMigrateWorkflow:
     async def _update(self, mig: MigParam, base_revision: int) -> tuple[MigParam, int]:
         """DoDigUpdate guarded by ``base_revision``; the result and the new revision."""
         guarded = replace(mig, extensions={**mig.extensions, KEY_BASE_REVISION: base_revision})
-        result = await self._go_step(
-            ACTIVITY_DO_DIG_UPDATE, MigrationActivities.do_dig_update, guarded
-        )
+        self._left = (base_revision, base_revision + 1)
+        self._last_write = workflow.now()
+        try:
+            result = await self._go_step(
+                ACTIVITY_DO_DIG_UPDATE, MigrationActivities.do_dig_update, guarded
+            )
+        except ApplicationError as err:
+            if _error_type(err) == ERROR_CHANGED_BY_OTHERS:
+                self._left = (base_revision,)  # refused before posting
+            raise
         new_revision = result.extensions.get(KEY_NEW_REVISION)
         # A Go worker's DoDigUpdate does not report the revision; EMCO allocates base + 1.
         revision = new_revision if isinstance(new_revision, int) else base_revision + 1
+        self._left = (revision,)
         self._progress.new_revision = revision
         return result, revision
 
@@ -325,13 +450,19 @@ class EmcoMigrateWorkflow:
     async def _compensate(self, params: MigrationParams, snapshot: Snapshot, failure: str) -> str:
         progress = self._progress
         progress.phase = Phase.COMPENSATING
+        progress.message = f"{failure}; undoing it"
         workflow.logger.warning("migration failed (%s); undoing it", failure)
         apps = ", ".join(sorted({item.app for item in snapshot.items}))
+        safe = self._safe
         try:
             await self._step(
                 ACTIVITY_APPLY_APP_INTENTS,
                 ReversibleMigrationActivities.apply_app_intents,
-                ApplyRequest(params.dig, _writes(snapshot.items, interim=False)),
+                ApplyRequest(
+                    params.dig,
+                    _restores(snapshot.items, params, checked=safe),
+                    revisions=self._left if safe else (),
+                ),
                 settings=COMPENSATION_SETTINGS,
                 forward=False,
             )
@@ -340,7 +471,12 @@ class EmcoMigrateWorkflow:
                 ACTIVITY_ROLLBACK,
                 ReversibleMigrationActivities.rollback,
                 RollbackRequest(
-                    params.dig, snapshot.revision, snapshot.context, f"emco-migrate: {failure}"
+                    params.dig,
+                    snapshot.revision,
+                    snapshot.context,
+                    f"emco-migrate: {failure}"[:1000],
+                    left_revisions=self._left if safe else (),
+                    settle_seconds=params.write_settle_seconds if safe else 0.0,
                 ),
                 settings=COMPENSATION_SETTINGS,
                 forward=False,
@@ -366,20 +502,32 @@ class EmcoMigrateWorkflow:
                     ACTIVITY_VERIFY,
                     ReversibleMigrationActivities.verify,
                     self._verify_request(params, rolled.revision, expectations, "rollback"),
+                    settings=self._compensation_verify_settings() if safe else None,
                     forward=False,
                 )
                 where = "; ".join(
                     f"{e.app} on {', '.join(str(c) for c in e.ready_on)}" for e in expectations
                 )
                 progress.undone.append(f"verified Ready again: {where}")
+            if safe:
+                await self._confirm(params, snapshot, rolled.revision)
         except (ActivityError, ApplicationError) as err:
-            progress.phase = Phase.FAILED
             progress.mark(AppStatus.FAILED)
-            progress.message = (
-                f"{failure}; undoing it failed too: {_cause(err)}. Done so far: "
-                f"{'; '.join(progress.undone) or 'nothing'}. Check the DIG's app intents and "
-                f"revision {snapshot.revision} by hand."
-            )
+            done = "; ".join(progress.undone) or "nothing"
+            if _error_type(err) == ERROR_CHANGED_BY_OTHERS:
+                progress.phase = Phase.ROLLBACK_STOPPED
+                progress.message = (
+                    f"{failure}; stopped undoing it because someone else changed the DIG "
+                    f"meanwhile: {_cause(err)}. Left as found. Done so far: {done}. Recorded "
+                    f"before this run: revision {snapshot.revision}, "
+                    f"{_recorded(snapshot.items)}"
+                )
+            else:
+                progress.phase = Phase.FAILED
+                progress.message = (
+                    f"{failure}; undoing it failed too: {_cause(err)}. Done so far: {done}. "
+                    f"Check the DIG's app intents and revision {snapshot.revision} by hand."
+                )
         else:
             progress.phase = Phase.ROLLED_BACK
             progress.mark(AppStatus.ROLLED_BACK)
@@ -387,6 +535,41 @@ class EmcoMigrateWorkflow:
         workflow.upsert_memo({"outcome": progress.message})
         workflow.set_current_details(progress.message)
         return progress.message
+
+    def _compensation_verify_settings(self) -> ActivitySettings:
+        forward = self._options[ACTIVITY_VERIFY]
+        return replace(
+            forward,
+            retry_policy=COMPENSATION_RETRY,
+            heartbeat_timeout=COMPENSATION_SETTINGS.heartbeat_timeout,
+            schedule_to_close_timeout=None,
+        )
+
+    async def _confirm(self, params: MigrationParams, snapshot: Snapshot, revision: int) -> None:
+        """Read the app intents back once no write of ours can still arrive; restore any a
+        late write of ours changed, refuse to touch any someone else changed."""
+        if self._last_write is not None:
+            settle = timedelta(seconds=params.write_settle_seconds)
+            wait = self._last_write + settle - workflow.now()
+            if wait > timedelta(0):
+                self._progress.message += (
+                    f"; waiting {wait.total_seconds():.0f}s for late writes before the final check"
+                )
+                await workflow.sleep(wait)
+        confirmed = await self._step(
+            ACTIVITY_CONFIRM_RESTORED,
+            ReversibleMigrationActivities.confirm_restored,
+            ConfirmRequest(params.dig, _restores(snapshot.items, params, checked=True), revision),
+            settings=COMPENSATION_SETTINGS,
+            forward=False,
+        )
+        if confirmed.reapplied:
+            self._progress.undone.append(
+                f"restored again after a late write: {', '.join(confirmed.reapplied)}"
+            )
+        self._progress.undone.append(
+            f"read back: app intents equal the snapshot at revision {confirmed.revision}"
+        )
 
     async def _go_step(
         self,
@@ -408,6 +591,7 @@ class EmcoMigrateWorkflow:
         """Run one activity, tracking current-state (forward steps only) and timings."""
         if forward:
             self._state = name
+            self._progress.message = f"running {name}"
         step = Step(name, workflow.now())
         self._progress.steps.append(step)
         workflow.set_current_details(f"{self._progress.phase.value}: {name}")
@@ -416,20 +600,24 @@ class EmcoMigrateWorkflow:
                 method, argument, **(settings or self._options[name]).kwargs()
             )
         except asyncio.CancelledError:
-            step.outcome = "cancelled"
+            step.outcome = StepOutcome.CANCELLED
             raise
         except ActivityError as err:
             if isinstance(err.cause, CancelledError):
-                step.outcome = "cancelled"
+                step.outcome = StepOutcome.CANCELLED
                 raise asyncio.CancelledError(str(err.cause)) from err
-            step.outcome = "failed"
+            step.outcome = StepOutcome.FAILED
+            step.error = _cause(err)
             raise ApplicationError(
-                f"{name} failed: {_cause(err)}", type=ERROR_STEP_FAILED, non_retryable=True
+                f"{name} failed: {_cause(err)}",
+                {"step": name, "errorType": _error_type(err)},
+                type=ERROR_STEP_FAILED,
+                non_retryable=True,
             ) from err
         finally:
             step.finished = workflow.now()
-        if step.outcome == "running":
-            step.outcome = "ok"
+        if step.outcome is StepOutcome.RUNNING:
+            step.outcome = StepOutcome.OK
         return result
 
 
@@ -443,6 +631,31 @@ def _only_planned(mig: MigParam, snapshot: Snapshot) -> MigParam:
 
 def _sources(item: PlanItem, params: MigrationParams) -> tuple[ClusterRef, ...]:
     return tuple(c for c in item.current_clusters if c != params.target)
+
+
+def _restores(
+    items: tuple[PlanItem, ...], params: MigrationParams, *, checked: bool
+) -> tuple[IntentWrite, ...]:
+    """The recorded originals to PUT back; when ``checked``, each only over a placement
+    this run left (the original, the target, or make-before-break's interim)."""
+    writes = []
+    for item in items:
+        ours = [placement(item.original), item.new_intent]
+        if item.interim_intent is not None:
+            ours.append(item.interim_intent)
+        writes.append(
+            IntentWrite(
+                item.placement_intent,
+                item.app_intent,
+                item.original,
+                tuple(p for p in ours if p is not None) if checked else None,
+            )
+        )
+    return tuple(writes)
+
+
+def _recorded(items: tuple[PlanItem, ...]) -> str:
+    return ", ".join(f"{i.app_intent} {placement_text(placement(i.original))}" for i in items)
 
 
 def _writes(items: tuple[PlanItem, ...], *, interim: bool) -> tuple[IntentWrite, ...]:

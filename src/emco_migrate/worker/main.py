@@ -22,6 +22,7 @@ from emco_migrate.emcomigrate.activities import MigrationActivities
 from emco_migrate.emcomigrate.emco_client import new_http_client
 from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
+from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow
 from emco_migrate.emcomigrate.workflows import EmcoMigrateWorkflow
 from emco_migrate.errors import UserError
 from emco_migrate.temporal_connection import TemporalSettings, connect
@@ -185,7 +186,7 @@ async def serve(
 
 def workflow_classes() -> list[type]:
     """The workflow classes the worker registers (and the replay tests replay)."""
-    return [EmcoMigrateWorkflow]
+    return [EmcoMigrateWorkflow, DigLockWorkflow]
 
 
 def activity_methods(http: httpx.AsyncClient) -> list[Callable[..., Any]]:
@@ -200,4 +201,6 @@ def activity_methods(http: httpx.AsyncClient) -> list[Callable[..., Any]]:
         reversible.apply_app_intents,
         reversible.verify,
         reversible.rollback,
+        reversible.confirm_restored,
+        reversible.describe_dig_lock,
     ]

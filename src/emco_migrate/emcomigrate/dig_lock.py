@@ -1,0 +1,44 @@
+"""One migration per DIG at a time: a lock held as a child workflow with a derived ID.
+
+Temporal refuses to start a second open workflow with the same ID, atomically, which is
+exactly a lock. A migration starts `DigLockWorkflow` as its child under `lock_id(dig)`
+before its first read of the DIG and signals ``release`` when it ends; the child's parent
+close policy (terminate) releases it too if the migration is terminated.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from emco_migrate.emcomigrate.names import SIGNAL_RELEASE, WORKFLOW_DIG_LOCK
+    from emco_migrate.emcomigrate.types import DigRef
+
+LOCK_PREFIX = "emco-migrate-lock"
+
+
+def lock_id(dig: DigRef) -> str:
+    """The lock's workflow ID: EMCO's host and the DIG's full name."""
+    host = urlsplit(dig.emco_url).netloc or dig.emco_url
+    return "/".join((LOCK_PREFIX, host, dig.project, dig.composite_app, dig.version, dig.dig))
+
+
+@workflow.defn(name=WORKFLOW_DIG_LOCK)
+class DigLockWorkflow:
+    """Open while its holder (the parent migration) runs; ends on ``release``."""
+
+    def __init__(self) -> None:
+        self._released = False
+
+    @workflow.signal(name=SIGNAL_RELEASE)
+    def release(self) -> None:
+        """The holder is done with the DIG."""
+        self._released = True
+
+    @workflow.run
+    async def run(self, holder: str) -> str:
+        """Wait for ``release``; returns the holder's workflow ID."""
+        await workflow.wait_condition(lambda: self._released)
+        return holder
