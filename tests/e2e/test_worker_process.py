@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 
-from emco_migrate.devstack.processes import ManagedProcess, wait_until
-from emco_migrate.devstack.temporal_dev import TemporalDevServer
 from support.emulator import Emulator, SampleSetup
 from support.stack import Starter
 
+from .conftest import WorkerProcesses
 from .helpers import instantiated_revisions, placement, start_migration, wait_for_state
 
 pytestmark = pytest.mark.integration
@@ -30,44 +25,6 @@ QUICK = {
     # verification is retried elsewhere after it.
     "VerifyMigration": {"StartToCloseTimeout": 1, "HeartbeatTimeout": 5_000_000_000},
 }
-
-
-class WorkerProcesses:
-    """``emco-migrate worker`` subprocesses against the session's dev server."""
-
-    def __init__(self, address: str, log_dir: Path) -> None:
-        self.address = address
-        self.log_dir = log_dir
-        self.started: list[ManagedProcess] = []
-
-    def start(self, *args: str) -> ManagedProcess:
-        name = f"worker-{len(self.started)}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
-        env.update(TEMPORAL_ADDRESS=self.address, PYTHONUNBUFFERED="1")
-        log = self.log_dir / f"{name}.log"
-        process = ManagedProcess(
-            name, [sys.executable, "-m", "emco_migrate", "worker", *args], log_path=log, env=env
-        )
-        process.start()
-        self.started.append(process)
-        wait_until(
-            lambda: log.exists() and "polling MIGRATION_TASK_Q" in log.read_text(),
-            timeout=30,
-            what=name,
-            alive=process.exit_reason,
-        )
-        return process
-
-    def stop_all(self) -> None:
-        for process in self.started:
-            process.stop()
-
-
-@pytest.fixture
-def workers(temporal_server: TemporalDevServer, tmp_path: Path) -> Iterator[WorkerProcesses]:
-    processes = WorkerProcesses(temporal_server.address, tmp_path)
-    yield processes
-    processes.stop_all()
 
 
 async def test_sigkilled_worker_is_replaced_without_a_second_update(

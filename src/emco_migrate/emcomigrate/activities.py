@@ -144,7 +144,7 @@ class MigrationActivities:
         """
         param = decode_payload(value)
         params = migration_params(param)
-        emco = self._emco(params)
+        emco = emco_client(self._http, params.dig.emco_url, reserved=params.write_settle_seconds)
         base = param.extensions.get(KEY_BASE_REVISION)
         revision = None
         if isinstance(base, int) and not isinstance(base, bool):

@@ -23,21 +23,22 @@ MIN_REQUEST_SECONDS = 0.5
 HEARTBEAT_EVERY_MAX = timedelta(seconds=5)
 
 
-def request_timeout() -> float:
-    """Seconds one EMCO request of this attempt may take."""
+def request_timeout(reserved: float = 0.0) -> float:
+    """Seconds one EMCO request of this attempt may take; ``reserved`` seconds of the
+    start-to-close timeout are kept for `settle_before_deciding`."""
     default = DEFAULT_TIMEOUT.read or 30.0
     info = activity.info()
     bounds = [
-        t.total_seconds() * REQUEST_SHARE
+        (t.total_seconds() - reserved) * REQUEST_SHARE
         for t in (info.start_to_close_timeout, info.schedule_to_close_timeout)
         if t
     ]
     return max(MIN_REQUEST_SECONDS, min([default, *bounds]))
 
 
-def emco_client(http: httpx.AsyncClient, base_url: str) -> EmcoClient:
+def emco_client(http: httpx.AsyncClient, base_url: str, *, reserved: float = 0.0) -> EmcoClient:
     """An EMCO client whose requests end before this attempt's timeout."""
-    return EmcoClient(http, base_url, timeout=request_timeout())
+    return EmcoClient(http, base_url, timeout=request_timeout(reserved))
 
 
 class Beat:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
@@ -336,7 +337,15 @@ def _repeatable(err: ApplicationError) -> bool:
 
 
 def _transport_reason(err: httpx.TransportError) -> str:
-    """The last line of the transport's reason ("[Errno 111] Connection refused")."""
+    """The operating system's reason ("connection refused") when the chain has one, else the
+    transport's own words, on one line."""
+    cause: BaseException | None = err
+    for _ in range(10):
+        if cause is None:
+            break
+        if isinstance(cause, OSError) and cause.errno:
+            return os.strerror(cause.errno).lower()
+        cause = cause.__cause__ or cause.__context__
     text = " ".join(str(err).split())
     return text[-300:] if text else type(err).__name__
 

@@ -156,3 +156,11 @@ class RollbackResult:
     method: str
     revision: int
     note: str = ""
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """The run holding a DIG's lock ('' when unknown) and whether it still runs."""
+
+    workflow_id: str
+    running: bool

@@ -148,8 +148,15 @@ class ActivitySettings:
             return self
         if self.retry_policy is not None and self.retry_policy.maximum_attempts > 0:
             return self
-        floor = self.start_to_close_timeout or timedelta(0)
-        return replace(self, schedule_to_close_timeout=max(budget, floor))
+        return replace(self, schedule_to_close_timeout=budget)
+
+    def with_settle_time(self, settle: timedelta) -> ActivitySettings:
+        """These settings with ``settle`` added to the start-to-close timeout, for a step
+        whose retry first waits for an earlier attempt's late request (the step's own
+        requests still end within the configured timeout)."""
+        if self.start_to_close_timeout is None or settle <= timedelta(0):
+            return self
+        return replace(self, start_to_close_timeout=self.start_to_close_timeout + settle)
 
     def with_heartbeat_floor(self) -> ActivitySettings:
         """These settings with a configured heartbeat timeout raised to `HEARTBEAT_FLOOR`."""

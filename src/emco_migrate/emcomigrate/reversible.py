@@ -6,12 +6,15 @@ DIG status, and roll the DIG back to the recorded context.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 import httpx
 from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from emco_migrate.emcomigrate.attempts import emco_client, heartbeating, settle_before_deciding
 from emco_migrate.emcomigrate.dig_status import STATE_INSTANTIATED, DigStatus
@@ -22,6 +25,7 @@ from emco_migrate.emcomigrate.messages import (
     ConfirmRequest,
     ConfirmResult,
     IntentWrite,
+    LockHolder,
     RollbackRequest,
     RollbackResult,
     Snapshot,
@@ -215,15 +219,29 @@ class ReversibleMigrationActivities:
         return ConfirmResult(tuple(w.app_intent for w in late), current.revision)
 
     @activity.defn(name=ACTIVITY_DESCRIBE_DIG_LOCK)
-    async def describe_dig_lock(self, lock_id: str) -> str:
-        """The workflow ID of the run holding a DIG's lock ('' when it cannot be told)."""
+    async def describe_dig_lock(self, lock_id: str) -> LockHolder:
+        """Who holds a DIG's lock. A lock whose holder has ended (terminated, say, before
+        the parent close policy reached the lock) is stale: it is ended here, and the
+        caller may take the lock."""
+        client = activity.client()
+        lock = client.get_workflow_handle(lock_id)
         try:
-            description = await activity.client().get_workflow_handle(lock_id).describe()
-        except Exception as err:  # a refusal must not fail for want of the holder's name
-            log.info("cannot describe DIG lock %s: %s", lock_id, err)
-            return ""
-        parent = description.parent_id
-        return parent or ""
+            holder = (await lock.describe()).parent_id or ""
+            if not holder:
+                return LockHolder("", running=True)
+            status = (await client.get_workflow_handle(holder).describe()).status
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return LockHolder("", running=False)
+            raise ApplicationError(
+                f"cannot read DIG lock {lock_id}: {err.message}", type="TemporalUnavailable"
+            ) from None
+        if status == WorkflowExecutionStatus.RUNNING:
+            return LockHolder(holder, running=True)
+        log.warning("DIG lock %s outlived its holder %s (%s); ending it", lock_id, holder, status)
+        with contextlib.suppress(RPCError):
+            await lock.terminate(f"holder {holder} ended")
+        return LockHolder(holder, running=False)
 
     @activity.defn(name=ACTIVITY_VERIFY)
     async def verify(self, request: VerifyRequest) -> VerifyResult:
@@ -245,7 +263,7 @@ class ReversibleMigrationActivities:
         decides from the DIG's log: the recorded context current again, or one revision past
         what this run left, is that earlier POST, not a reason to post again.
         """
-        emco = emco_client(self._http, request.dig.emco_url)
+        emco = emco_client(self._http, request.dig.emco_url, reserved=request.settle_seconds)
         summary = [("status", "deployed"), ("output", "summary")]
         retry = activity.info().attempt > 1
         await settle_before_deciding(request.settle_seconds)

@@ -188,6 +188,7 @@ class EmcoMigrateWorkflow:
         # (both while an update's outcome is unknown).
         self._left: tuple[int, ...] = ()
         self._last_write: datetime | None = None
+        self._settle = timedelta(0)
 
     @workflow.query(name=QUERY_CURRENT_STATE)
     def current_state(self) -> str:
@@ -282,6 +283,10 @@ class EmcoMigrateWorkflow:
             )
             budget = timedelta(seconds=params.step_budget_seconds)
             self._options = {n: s.with_budget(budget) for n, s in self._options.items()}
+            self._settle = timedelta(seconds=params.write_settle_seconds)
+            self._options[ACTIVITY_DO_DIG_UPDATE] = self._options[
+                ACTIVITY_DO_DIG_UPDATE
+            ].with_settle_time(self._settle)
             self._options[ACTIVITY_VERIFY] = verify.with_budget(
                 budget + (verify.start_to_close_timeout or timedelta(0))
             )
@@ -303,31 +308,35 @@ class EmcoMigrateWorkflow:
         return params, mig, snapshot
 
     async def _acquire(self, params: MigrationParams) -> None:
-        """Start the DIG's lock workflow; refuse the run if another run holds it."""
+        """Start the DIG's lock workflow; refuse the run if another running run holds it."""
         lock = lock_id(params.dig)
         self._progress.message = f"locking DIG {params.dig.dig}"
-        try:
-            self._lock = await workflow.start_child_workflow(
-                DigLockWorkflow.run,
-                workflow.info().workflow_id,
-                id=lock,
-                parent_close_policy=ParentClosePolicy.TERMINATE,
-            )
-        except WorkflowAlreadyStartedError:
-            holder = await workflow.execute_activity_method(
-                ReversibleMigrationActivities.describe_dig_lock,
-                lock,
-                start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=RetryPolicy(maximum_attempts=2),
-            )
-            by = f"run {holder}" if holder else f"the run holding lock {lock}"
-            raise ApplicationError(
-                f"DIG {params.dig.dig} is already being migrated by {by}; this run was "
-                "refused before any change (wait for that run to end, or cancel it)",
-                {"lock": lock, "holder": holder},
-                type=ERROR_DIG_LOCKED,
-                non_retryable=True,
-            ) from None
+        for _ in range(2):
+            try:
+                self._lock = await workflow.start_child_workflow(
+                    DigLockWorkflow.run,
+                    workflow.info().workflow_id,
+                    id=lock,
+                    parent_close_policy=ParentClosePolicy.TERMINATE,
+                )
+                return
+            except WorkflowAlreadyStartedError:
+                holder = await workflow.execute_activity_method(
+                    ReversibleMigrationActivities.describe_dig_lock,
+                    lock,
+                    start_to_close_timeout=timedelta(seconds=10),
+                    retry_policy=RetryPolicy(maximum_attempts=3),
+                )
+                if holder.running:
+                    break
+        by = f"run {holder.workflow_id}" if holder.workflow_id else f"the run holding {lock}"
+        raise ApplicationError(
+            f"DIG {params.dig.dig} is already being migrated by {by}; this run was "
+            "refused before any change (wait for that run to end, or cancel it)",
+            {"lock": lock, "holder": holder.workflow_id},
+            type=ERROR_DIG_LOCKED,
+            non_retryable=True,
+        )
 
     async def _release(self) -> None:
         """Signal the DIG's lock workflow that this run is done with the DIG."""
@@ -478,7 +487,9 @@ class EmcoMigrateWorkflow:
                     left_revisions=self._left if safe else (),
                     settle_seconds=params.write_settle_seconds if safe else 0.0,
                 ),
-                settings=COMPENSATION_SETTINGS,
+                settings=COMPENSATION_SETTINGS.with_settle_time(self._settle)
+                if safe
+                else COMPENSATION_SETTINGS,
                 forward=False,
             )
             if rolled.method == "none":
@@ -608,8 +619,12 @@ class EmcoMigrateWorkflow:
                 raise asyncio.CancelledError(str(err.cause)) from err
             step.outcome = StepOutcome.FAILED
             step.error = _cause(err)
+            retried = ""
+            if isinstance(err.cause, ApplicationError) and not err.cause.non_retryable:
+                seconds = (workflow.now() - step.started).total_seconds()
+                retried = f" after retrying for {seconds:.0f}s"
             raise ApplicationError(
-                f"{name} failed: {_cause(err)}",
+                f"{name} failed{retried}: {_cause(err)}",
                 {"step": name, "errorType": _error_type(err)},
                 type=ERROR_STEP_FAILED,
                 non_retryable=True,

@@ -6,13 +6,16 @@ import logging
 from dataclasses import replace
 
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import RawValue
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from emco_migrate import gowire
+from emco_migrate.emcomigrate.dig_lock import lock_id
 from emco_migrate.emcomigrate.names import TASK_QUEUE, WORKFLOW_NAME
+from emco_migrate.emcomigrate.types import MigrationParams, ParamError
+from emco_migrate.errors import UserError
 from emco_migrate.gowire import TemporalSpec, WorkflowParamsSpec
 from emco_migrate.workflowclients.errors import (
     InvalidSpec,
@@ -54,6 +57,7 @@ class MigrateWorkflowClient:
                 options.task_queue,
                 TASK_QUEUE,
             )
+        await refuse_if_dig_locked(client, spec, settings.id)
         try:
             handle = await client.start_workflow(
                 WORKFLOW_NAME,
@@ -83,6 +87,45 @@ class MigrateWorkflowClient:
             return settings
         types = await registered_search_attributes(client)
         return start_settings(spec.start_options, types)
+
+
+class DigBeingMigrated(WorkflowAlreadyRunning):
+    """Another open run migrates the same DIG (it holds the DIG's lock)."""
+
+    def __init__(self, workflow_id: str, dig: str, holder: str) -> None:
+        UserError.__init__(
+            self,
+            f"DIG {dig} is already being migrated by workflow {holder!r}; not starting "
+            f"{workflow_id!r} (wait for that run to end, or cancel it)",
+        )
+        self.workflow_id = workflow_id
+        self.holder = holder
+
+
+async def refuse_if_dig_locked(client: Client, spec: TemporalSpec, workflow_id: str) -> None:
+    """Raise `DigBeingMigrated` when a running migration holds the DIG's lock.
+
+    The workflow takes the lock itself (two starts at the same instant are told apart
+    there); this only lets the caller hear the refusal at once. Parameters that do not
+    parse are left for the workflow to report.
+    """
+    try:
+        params = MigrationParams.from_activity_params(spec.params.activity_params)
+    except ParamError:
+        return
+    if params.dry_run:
+        return
+    try:
+        lock = await client.get_workflow_handle(lock_id(params.dig)).describe()
+        if lock.status != WorkflowExecutionStatus.RUNNING or not lock.parent_id:
+            return
+        holder = await client.get_workflow_handle(lock.parent_id).describe()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return
+        raise _classify(err) or err from None
+    if holder.status == WorkflowExecutionStatus.RUNNING and holder.id != workflow_id:
+        raise DigBeingMigrated(workflow_id, params.dig.dig, holder.id)
 
 
 def _classify(err: RPCError | RuntimeError) -> Exception | None:
