@@ -94,13 +94,16 @@ async def test_current_state_moves_through_every_activity_and_503s_are_retried(
     worker: Worker, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup
 ) -> None:
     setup = sample_setup
-    # One 503 per step keeps each step visible for a retry interval (1 s).
-    emulator_reset.add_fault(f"^{setup.dig_path}/generic-placement-intents$", 503, method="GET")
-    emulator_reset.add_fault(f"^{setup.dig_path}/status$", 503, method="GET")
+    # 503s that outlast the EMCO client's three tries of a GET or PUT, and one on the POST,
+    # keep each step visible for a retry interval (1 s).
+    emulator_reset.add_fault(
+        f"^{setup.dig_path}/generic-placement-intents$", 503, method="GET", count=3
+    )
+    emulator_reset.add_fault(f"^{setup.dig_path}/status$", 503, method="GET", count=3)
     emulator_reset.add_fault(f"^{setup.app_intent_path}$", 503, method="PUT", count=3)
     emulator_reset.add_fault(f"^{setup.dig_path}/update$", 503, method="POST")
     emulator_reset.set_cluster("provider2", "cluster2", ready_delay_seconds=1.0)
-    handle = await start_migration(starter, setup, options=FAST_RETRIES)
+    handle = await start_migration(starter, setup, options=FAST_RETRIES, writeSettleSeconds="1")
 
     seen: list[str] = []
 

@@ -50,8 +50,11 @@ async def test_sigterm_lets_the_in_flight_activity_finish(
     sample_setup: SampleSetup, temporal_client: Client,
 ) -> None:  # fmt: skip
     setup = sample_setup
-    # The first PUT of the app intent takes 2 s (then answers 503).
-    emulator_reset.add_fault(f"^{setup.app_intent_path}$", 503, method="PUT", delay_seconds=2.0)
+    # Each PUT of the app intent takes 2 s (then answers 503), for the three tries the EMCO
+    # client makes of an idempotent request within one attempt.
+    emulator_reset.add_fault(
+        f"^{setup.app_intent_path}$", 503, method="PUT", delay_seconds=2.0, count=3
+    )
     worker = workers.start("--drain-timeout", "20")
     handle = await start_migration(
         starter,

@@ -5,7 +5,8 @@ Fixtures:
 * ``emulator`` (session): ``python -m emco_migrate emco-sim`` on a free port with its own
   SQLite file and ``--ready-delay 0.2``. Yields an `Emulator` (``.url``, admin helpers).
 * ``emulator_reset`` (function, not autouse): yields the same `Emulator` and, after the
-  test, clears injected faults and resets the settings of every cluster the test changed.
+  test, clears injected faults and the request log and resets the settings of every
+  cluster the test changed.
 * ``sample_setup`` (function): `build_sample_setup` on the session emulator.
 * ``fresh_emulator`` (function): a private emulator with empty state, for tests that need
   pristine global resources (CLM clusters and controllers are shared across projects).
@@ -103,14 +104,18 @@ class SimulatedCluster:
 
 @dataclass(frozen=True)
 class Fault:
-    """An injected fault rule."""
+    """An injected fault rule: an error (``status``) or a hold (``hold_seconds``)."""
 
     id: int
     method: str | None
     path_regex: str
-    status: int
-    remaining: int
+    status: int | None  # None for a hold fault
+    remaining: int | None  # None: unlimited
     delay_seconds: float
+    hold_seconds: float | None = None
+    rate: float = 1.0
+    seed: int | None = None
+    hits: int = 0
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Fault:
@@ -121,6 +126,10 @@ class Fault:
             status=data["status"],
             remaining=data["remaining"],
             delay_seconds=data["delaySeconds"],
+            hold_seconds=data["holdSeconds"],
+            rate=data["rate"],
+            seed=data["seed"],
+            hits=data["hits"],
         )
 
 
@@ -140,9 +149,11 @@ class Emulator:
         """A new client on the emulator's base URL (close it, or use it in ``with``)."""
         return httpx.Client(base_url=self.url, timeout=10.0)
 
-    def _admin(self, method: str, path: str, body: Any = None) -> Any:
+    def _admin(
+        self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
+    ) -> Any:
         with self.client() as client:
-            response = client.request(method, f"/emulator/v1{path}", json=body)
+            response = client.request(method, f"/emulator/v1{path}", json=body, params=params)
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -201,21 +212,33 @@ class Emulator:
     def add_fault(
         self,
         path_regex: str,
-        status: int,
+        status: int | None = None,
         *,
         method: str | None = None,
-        count: int = 1,
-        delay_seconds: float = 0.0,
+        count: int | None = None,
+        delay_seconds: float | None = None,
+        hold_seconds: float | None = None,
+        rate: float | None = None,
+        seed: int | None = None,
     ) -> Fault:
-        """Make the next ``count`` matching requests answer ``status`` (path includes /v2)."""
-        body: dict[str, Any] = {
+        """Make matching requests (path includes /v2) answer ``status``, or hold them.
+
+        An error fault needs ``status``; a hold fault (``hold_seconds``) applies the request
+        that much later, whether or not its client still waits. Each matching request is hit
+        with probability ``rate`` (``seed`` makes that repeatable); ``count`` caps the hits
+        (default 1 without ``rate``, unlimited with it). Omitted arguments are not sent.
+        """
+        sent = {
             "pathRegex": path_regex,
             "status": status,
+            "method": method,
             "count": count,
             "delaySeconds": delay_seconds,
+            "holdSeconds": hold_seconds,
+            "rate": rate,
+            "seed": seed,
         }
-        if method is not None:
-            body["method"] = method
+        body = {key: value for key, value in sent.items() if value is not None}
         return Fault.from_json(self._admin("POST", "/faults", body))
 
     def faults(self) -> list[Fault]:
@@ -225,6 +248,24 @@ class Emulator:
     def clear_faults(self) -> None:
         """Remove every fault rule."""
         self._admin("DELETE", "/faults")
+
+    def requests(
+        self, method: str | None = None, path_regex: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The request log: every /v2 write, oldest first, optionally filtered.
+
+        Entries as the admin API returns them: ``id``, ``method``, ``path``, ``arrivedAt`` and
+        ``appliedAt`` (Unix seconds; ``appliedAt`` is None while held or when an error fault
+        answered instead of EMCO), ``status``, ``faultId``.
+        """
+        params = {"method": method, "pathRegex": path_regex}
+        query = {key: value for key, value in params.items() if value is not None}
+        entries: list[dict[str, Any]] = self._admin("GET", "/requests", params=query)
+        return entries
+
+    def clear_requests(self) -> None:
+        """Forget the request log."""
+        self._admin("DELETE", "/requests")
 
 
 # --------------------------------------------------------------------------- processes
@@ -279,9 +320,10 @@ def fresh_emulator(tmp_path: Path) -> Iterator[Emulator]:
 
 @pytest.fixture
 def emulator_reset(emulator: Emulator) -> Iterator[Emulator]:
-    """The session emulator; faults and changed cluster settings are reset afterwards."""
+    """The session emulator; faults, the request log and cluster settings are reset after."""
     yield emulator
     emulator.clear_faults()
+    emulator.clear_requests()
     emulator.reset_clusters()
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -20,6 +19,7 @@ from emco_migrate.emcosim.api import (
     clm,
     dcm,
     digs,
+    faults,
     lifecycle,
     placements,
     projects,
@@ -27,15 +27,14 @@ from emco_migrate.emcosim.api import (
 )
 from emco_migrate.emcosim.backend import Backend, Clock
 from emco_migrate.emcosim.errors import HttpError
+from emco_migrate.emcosim.fault_injection import FaultInjection
 from emco_migrate.emcosim.responses import empty, text_error
 from emco_migrate.emcosim.settings import EmulatorSettings
 from emco_migrate.emcosim.store import Database
-from emco_migrate.emcosim.store.faults import FaultStore
 
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "404 page not found"
-ADMIN_PREFIX = "/emulator/"
 
 
 def create_app(
@@ -53,8 +52,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        """Close the outgoing HTTP client at shutdown."""
+        """At shutdown: drop requests still held by a hold fault, close the HTTP client."""
         yield
+        await be.drop_held()
         await be.http.aclose()
 
     app = FastAPI(
@@ -69,8 +69,9 @@ def create_app(
     for module in (projects, apps, digs, placements, lifecycle, clm, dcm, workflowmgr):
         app.include_router(module.router, prefix="/v2")
     app.include_router(admin.router)
+    app.include_router(faults.router)
     _install_error_handlers(app)
-    _install_fault_injection(app, be)
+    app.add_middleware(FaultInjection, backend=be)
     return app
 
 
@@ -99,26 +100,3 @@ def _install_error_handlers(app: FastAPI) -> None:
         """A bug in the emulator: log it and say so."""
         log.exception("unexpected error in %s %s", request.method, request.url.path)
         return text_error(500, f"emulator bug: {type(err).__name__}: {err}")
-
-
-def _install_fault_injection(app: FastAPI, be: Backend) -> None:
-    @app.middleware("http")
-    async def inject_faults(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Answer with an injected fault when one matches (never for the admin API)."""
-        path = request.url.path
-        if not path.startswith(ADMIN_PREFIX):
-            with be.db.read() as tx:
-                armed = tx.execute("SELECT 1 FROM faults WHERE remaining > 0 LIMIT 1").fetchone()
-            if armed is not None:
-                with be.db.write() as tx:
-                    fault = FaultStore(tx).take(request.method, path)
-                if fault is not None:
-                    log.info("fault %d: %s %s -> %d", fault.id, request.method, path, fault.status)
-                    if fault.delay > 0:
-                        await asyncio.sleep(fault.delay)
-                    if fault.status in (204, 304):
-                        return empty(fault.status)
-                    return text_error(fault.status, f"emulator fault {fault.id}")
-        return await call_next(request)

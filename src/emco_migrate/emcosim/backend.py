@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from starlette.requests import Request
@@ -30,6 +32,10 @@ class Backend:
     clock: Clock = time.time
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10.0))
     temporal_clients: dict[str, Client] = field(default_factory=dict)
+    # Deliveries of held requests: referenced here so they outlive their client's connection.
+    held: set[asyncio.Task[Any]] = field(default_factory=set)
+    # One random source per fault id (per process): a fault's seed makes its choices repeatable.
+    fault_rngs: dict[int, random.Random] = field(default_factory=dict)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -42,6 +48,12 @@ class Backend:
         """A read-only unit of work over one snapshot."""
         with self.db.read() as tx:
             yield Session(tx, self.clock(), self.settings.ready_delay)
+
+    async def drop_held(self) -> None:
+        """Cancel the deliveries still held (at shutdown) and wait for them to end."""
+        for task in self.held:
+            task.cancel()
+        await asyncio.gather(*self.held, return_exceptions=True)
 
 
 def backend(request: Request) -> Backend:

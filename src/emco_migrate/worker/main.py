@@ -19,10 +19,10 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from emco_migrate.emcomigrate.activities import MigrationActivities
+from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow
 from emco_migrate.emcomigrate.emco_client import new_http_client
 from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
-from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow
 from emco_migrate.emcomigrate.workflows import EmcoMigrateWorkflow
 from emco_migrate.errors import UserError
 from emco_migrate.temporal_connection import TemporalSettings, connect

@@ -1,25 +1,22 @@
-"""The emulator's own API under /emulator/v1: simulated clusters, injected faults, health.
+"""The emulator's own API under /emulator/v1: simulated clusters, health (faults: `faults.py`).
 
 JSON in and out; invalid input is a 422 whose body names the offending field.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 
 from emco_migrate.emcosim import keys
 from emco_migrate.emcosim.backend import backend
 from emco_migrate.emcosim.deploy.rollout import Deployed, Readiness
 from emco_migrate.emcosim.deploy.session import Session
-from emco_migrate.emcosim.responses import empty
 from emco_migrate.emcosim.store.clusters import ClusterSettings
-from emco_migrate.emcosim.store.faults import Fault, FaultStore
 from emco_migrate.emcosim.types.clm import Cluster, ClusterProvider
 
 router = APIRouter(prefix="/emulator/v1")
@@ -38,42 +35,16 @@ class ClusterUpdate(BaseModel):
     never_ready: StrictBool | None = Field(default=None, alias="neverReady")
 
 
-class FaultRequest(BaseModel):
-    """Body of ``POST /emulator/v1/faults``."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    method: str | None = Field(default=None, pattern="^[A-Za-z]+$")
-    path_regex: str = Field(alias="pathRegex", min_length=1)
-    status: int = Field(ge=200, le=599, strict=True)
-    count: int = Field(default=1, ge=1, strict=True)
-    delay_seconds: float = Field(default=0.0, alias="delaySeconds", ge=0)
-
-    @field_validator("path_regex")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as err:
-            raise ValueError(f"not a regular expression: {err}") from None
-        return value
-
-
-def _invalid(err: ValidationError) -> JSONResponse:
+def invalid(err: ValidationError) -> JSONResponse:
+    """422 naming the first field pydantic rejected (by its JSON name)."""
     first = err.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "body"
-    return JSONResponse({"error": first["msg"], "field": field}, status_code=422)
+    return field_error(field, first["msg"])
 
 
-def _fault_json(fault: Fault) -> dict[str, Any]:
-    return {
-        "id": fault.id,
-        "method": fault.method,
-        "pathRegex": fault.path_regex,
-        "status": fault.status,
-        "remaining": fault.remaining,
-        "delaySeconds": fault.delay,
-    }
+def field_error(field: str, reason: str) -> JSONResponse:
+    """422 naming the field at fault."""
+    return JSONResponse({"error": reason, "field": field}, status_code=422)
 
 
 def _resource_state(deployed: Deployed, readiness: Readiness, deleting: bool) -> str:
@@ -151,7 +122,7 @@ async def update_cluster(request: Request, provider: str, cluster: str) -> JSONR
     try:
         change = ClusterUpdate.model_validate_json(await request.body() or b"{}")
     except ValidationError as err:
-        return _invalid(err)
+        return invalid(err)
     with backend(request).write() as s:
         s.clusters.update(
             provider,
@@ -166,33 +137,3 @@ async def update_cluster(request: Request, provider: str, cluster: str) -> JSONR
     with backend(request).read() as s:
         known = s.objects.exists(keys.cluster(provider, cluster))
         return JSONResponse(_cluster_json(s, provider, cluster, known))
-
-
-@router.post("/faults")
-async def add_fault(request: Request) -> JSONResponse:
-    """Make the next ``count`` matching /v2 requests fail with ``status``."""
-    try:
-        spec = FaultRequest.model_validate_json(await request.body() or b"{}")
-    except ValidationError as err:
-        return _invalid(err)
-    method = spec.method.upper() if spec.method else None
-    with backend(request).write() as s:
-        fault = FaultStore(s.tx).add(
-            method, spec.path_regex, spec.status, spec.count, spec.delay_seconds
-        )
-    return JSONResponse(_fault_json(fault), status_code=201)
-
-
-@router.get("/faults")
-async def list_faults(request: Request) -> JSONResponse:
-    """Faults with hits left."""
-    with backend(request).read() as s:
-        return JSONResponse([_fault_json(f) for f in FaultStore(s.tx).all()])
-
-
-@router.delete("/faults")
-async def clear_faults(request: Request) -> Response:
-    """Remove every fault."""
-    with backend(request).write() as s:
-        FaultStore(s.tx).clear()
-    return empty(204)

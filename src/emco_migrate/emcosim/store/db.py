@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 15_000
 
+# The schema of the first release (user_version 0); later changes are in _MIGRATIONS.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
     key TEXT PRIMARY KEY,
@@ -69,6 +70,43 @@ CREATE TABLE IF NOT EXISTS faults (
 );
 """
 
+# Schema changes after the first release, applied in order to files of older versions (a file's
+# `PRAGMA user_version` counts the ones it has). Never edit a released step; append a new one.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        # Hold faults have no status and rate faults may be unlimited: SQLite cannot relax
+        # NOT NULL in place, so the table is rebuilt (keeping its ids and AUTOINCREMENT counter).
+        """CREATE TABLE faults_new (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            method TEXT,
+            path_regex TEXT NOT NULL,
+            status INTEGER,
+            remaining INTEGER,
+            delay REAL NOT NULL DEFAULT 0,
+            hold REAL,
+            rate REAL NOT NULL DEFAULT 1.0,
+            seed INTEGER,
+            hits INTEGER NOT NULL DEFAULT 0
+        )""",
+        "INSERT INTO faults_new (id, method, path_regex, status, remaining, delay)"
+        " SELECT id, method, path_regex, status, remaining, delay FROM faults",
+        "DELETE FROM sqlite_sequence WHERE name = 'faults_new'",
+        "UPDATE sqlite_sequence SET name = 'faults_new' WHERE name = 'faults'",
+        "DROP TABLE faults",
+        "ALTER TABLE faults_new RENAME TO faults",
+        """CREATE TABLE requests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            arrived_at REAL NOT NULL,
+            applied_at REAL,
+            status INTEGER,
+            fault_id INTEGER
+        )""",
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
 Tx = sqlite3.Connection
 
 
@@ -93,7 +131,28 @@ class Database:
             self._conn.execute("PRAGMA synchronous = NORMAL")
         with self._lock:
             self._conn.executescript(_SCHEMA)  # idempotent; safe with concurrent processes
+        self._migrate()
         log.info("emulator state in %s", self.path)
+
+    def _migrate(self) -> None:
+        """Bring a file of an older version up to `SCHEMA_VERSION`, in one transaction.
+
+        The write lock makes processes opening the same file at once take turns; the second
+        finds the file current.
+        """
+        with self.write() as tx:
+            version = int(tx.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                log.warning(
+                    "state file %s is from a newer emulator (schema %d)", self.path, version
+                )
+                return
+            for step in _MIGRATIONS[version:]:
+                for statement in step:
+                    tx.execute(statement)
+            if version < SCHEMA_VERSION:
+                tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                log.info("state file %s: schema %d -> %d", self.path, version, SCHEMA_VERSION)
 
     @contextmanager
     def write(self) -> Iterator[Tx]:

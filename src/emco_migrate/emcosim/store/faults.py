@@ -1,23 +1,50 @@
-"""Injected faults: the next N requests matching a method and a path regex get a status."""
+"""Injected faults: requests matching a method and a path regex fail, or are held and applied."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from emco_migrate.emcosim.store.db import Tx
+
+_LIVE = "remaining IS NULL OR remaining > 0"
 
 
 @dataclass(frozen=True)
 class Fault:
-    """A fault rule and how many more requests it will hit."""
+    """A fault rule: an error (``status``) or a hold (``hold`` seconds), hit with ``rate``."""
 
     id: int
     method: str | None
     path_regex: str
-    status: int
-    remaining: int
+    status: int | None  # None for a hold fault
+    remaining: int | None  # hits left; None: unlimited
     delay: float
+    hold: float | None = None
+    rate: float = 1.0
+    seed: int | None = None
+    hits: int = 0
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Fault:
+        return cls(
+            id=row["id"],
+            method=row["method"],
+            path_regex=row["path_regex"],
+            status=row["status"],
+            remaining=row["remaining"],
+            delay=row["delay"],
+            hold=row["hold"],
+            rate=row["rate"],
+            seed=row["seed"],
+            hits=row["hits"],
+        )
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether a request is one this rule is about (before its rate is rolled)."""
+        return self.method in (None, method) and re.search(self.path_regex, path) is not None
 
 
 class FaultStore:
@@ -27,35 +54,49 @@ class FaultStore:
         self.tx = tx
 
     def add(
-        self, method: str | None, path_regex: str, status: int, count: int, delay: float
+        self,
+        method: str | None,
+        path_regex: str,
+        *,
+        status: int | None,
+        count: int | None,
+        delay: float = 0.0,
+        hold: float | None = None,
+        rate: float = 1.0,
+        seed: int | None = None,
     ) -> Fault:
-        """Add a rule."""
+        """Add a rule (``count=None``: unlimited)."""
         cursor = self.tx.execute(
-            "INSERT INTO faults (method, path_regex, status, remaining, delay)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (method, path_regex, status, count, delay),
+            "INSERT INTO faults (method, path_regex, status, remaining, delay, hold, rate, seed)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (method, path_regex, status, count, delay, hold, rate, seed),
         )
-        return Fault(int(cursor.lastrowid or 0), method, path_regex, status, count, delay)
+        return Fault(
+            int(cursor.lastrowid or 0), method, path_regex, status, count, delay, hold, rate, seed
+        )
+
+    def armed(self) -> bool:
+        """Whether any rule has hits left (cheap: checked on every request)."""
+        return self.tx.execute(f"SELECT 1 FROM faults WHERE {_LIVE} LIMIT 1").fetchone() is not None
 
     def all(self) -> list[Fault]:
         """Every rule with hits left, oldest first."""
-        rows = self.tx.execute("SELECT * FROM faults WHERE remaining > 0 ORDER BY id").fetchall()
-        return [
-            Fault(r["id"], r["method"], r["path_regex"], r["status"], r["remaining"], r["delay"])
-            for r in rows
-        ]
+        rows = self.tx.execute(f"SELECT * FROM faults WHERE {_LIVE} ORDER BY id").fetchall()
+        return [Fault.from_row(r) for r in rows]
 
     def clear(self) -> None:
         """Remove every rule."""
         self.tx.execute("DELETE FROM faults")
 
-    def take(self, method: str, path: str) -> Fault | None:
-        """The first rule matching this request, with one hit used up; None if none."""
+    def take(self, method: str, path: str, roll: Callable[[Fault], bool]) -> Fault | None:
+        """The first matching rule that ``roll`` says hits this request, with the hit counted."""
         for fault in self.all():
-            if fault.method not in (None, method):
+            if not fault.matches(method, path) or not roll(fault):
                 continue
-            if re.search(fault.path_regex, path) is None:
-                continue
-            self.tx.execute("UPDATE faults SET remaining = remaining - 1 WHERE id = ?", (fault.id,))
-            return fault
+            self.tx.execute(
+                "UPDATE faults SET hits = hits + 1, remaining = remaining - 1 WHERE id = ?",
+                (fault.id,),
+            )
+            remaining = None if fault.remaining is None else fault.remaining - 1
+            return replace(fault, hits=fault.hits + 1, remaining=remaining)
         return None
