@@ -15,11 +15,14 @@ import httpx
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from emco_migrate.devstack.processes import free_port
+from emco_migrate.temporal_connection import TemporalSettings
+from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
 from support.emulator import Emulator, SampleSetup, build_sample_setup
-from support.stack import Starter
+from support.stack import Starter, vector_input
 from support.waiting import wait_for
 
 from .conftest import WorkerProcesses
@@ -366,3 +369,27 @@ async def test_sixty_migrations_under_ten_percent_503s_all_end_correct(
     statuses = [(await h.describe()).status for h in handles]
     assert WorkflowExecutionStatus.RUNNING not in statuses
     assert actions(setups[0])[-1]["state"] == "Instantiated"
+
+
+async def test_invoke_for_a_dig_another_run_migrates_is_409_naming_it(
+    worker: Worker, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup,
+    temporal_address: str, temporal_client: Client,
+) -> None:  # fmt: skip
+    setup = sample_setup
+    emulator_reset.set_cluster("provider2", "cluster2", never_ready=True)
+    first = await start_migration(starter, setup, options=QUICK, verifyTimeoutSeconds="30")
+    await wait_for_state(first, "VerifyMigration")
+    second_id = f"{first.id}-second"
+    params = json.loads(vector_input(options=QUICK, **setup.activity_params()))
+    body = {"workflowStartOptions": {"ID": second_id}, "workflowParams": params}
+    app = create_app(HttpServerSettings(temporal=TemporalSettings(address=temporal_address)))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wfc") as http,
+    ):
+        response = await http.post("/invoke/migrate_workflowclient", json=body)
+    assert response.status_code == 409
+    assert f"already being migrated by workflow {first.id!r}" in response.json()["error"]
+    with pytest.raises(RPCError):
+        await temporal_client.get_workflow_handle(second_id).describe()  # never started
+    await first.cancel()

@@ -101,3 +101,10 @@ def test_noop_only_when_every_app_runs_only_on_target() -> None:
     assert not is_noop(
         plan_items([intent("a", C2), intent("b", C1)], deployed(a=(C2,), b=(C1,)), p), C2
     )
+
+
+def test_not_a_noop_when_an_intent_points_elsewhere_though_the_app_runs_on_target() -> None:
+    # After a run was terminated mid-UpdateAppIntents: deployed on C2, intent says C1.
+    p = params()
+    assert not is_noop(plan_items([intent("a", C1)], deployed(a=(C2,)), p), C2)
+    assert is_noop(plan_items([intent("a", C2, anyOf=[])], deployed(a=(C2,)), p), C2)
