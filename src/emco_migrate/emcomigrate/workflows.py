@@ -205,10 +205,15 @@ class EmcoMigrateWorkflow:
     async def run(self, value: RawValue = None) -> RawValue:  # type: ignore[assignment]
         """Migrate, verify, and undo everything if that fails or is cancelled."""
         self._safe = workflow.patched(PATCH_FAULT_SAFETY)
+        # Not `finally`: a worker evicting the run (shutdown, cache) closes this coroutine,
+        # and no command may be issued then.
         try:
-            return await self._run(value)
-        finally:
+            result = await self._run(value)
+        except (Exception, asyncio.CancelledError):
             await self._release()
+            raise
+        await self._release()
+        return result
 
     async def _run(self, value: RawValue | None) -> RawValue:
         progress = self._progress

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from temporalio.service import RPCError, RPCStatusCode
 
 from emco_migrate.errors import TemporalUnreachable, UserError
 from emco_migrate.temporal_connection import short_reason
+
+if TYPE_CHECKING:
+    from emco_migrate.workflowclients.inspection import WorkflowStatus
 
 
 class InvalidSpec(UserError):
@@ -48,6 +53,16 @@ class WorkflowAlreadyClosed(UserError):
 
 class QueryFailed(UserError):
     """A workflow query was rejected, failed in the workflow, or got no answer."""
+
+
+class NoWorkerPolling(QueryFailed):
+    """A query was not sent because no worker polls the workflow's task queue (it would only
+    time out). ``report`` holds what was read without a worker (the `WorkflowStatus`)."""
+
+    def __init__(self, message: str, *, task_queue: str, report: WorkflowStatus) -> None:
+        super().__init__(message)
+        self.task_queue = task_queue
+        self.report = report
 
 
 class WorkflowEndedWithoutResult(UserError):

@@ -5,22 +5,35 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 
-from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE
+import httpx
+
+from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE, QUERY_PROGRESS
 from emco_migrate.temporal_connection import TemporalSettings, connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
+from emco_migrate.workflowclients.errors import NoWorkerPolling
 from emco_migrate.workflowclients.inspection import (
     StatusRequest,
     WorkflowStatus,
     ended_without_result,
     get_status,
 )
+from emco_migrate.workflowclients.inspection.emco_intents import EMCO_TIMEOUT
 
 HELP = "show a workflow's state, history, query result and result"
+
+EXIT_CODES = (
+    "exit status: 0 the report was printed; 1 the workflow does not exist, the query failed, "
+    "the query was not sent because no worker polls the workflow's task queue (the report "
+    "of what Temporal knows without a worker is printed, the reason goes to stderr), or "
+    "--wait saw the workflow end without a result; 3 Temporal did not answer."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The workflow to inspect and what to report (EMCO's status query parameters)."""
+    parser.epilog = EXIT_CODES
     parser.add_argument("workflow_id", metavar="WORKFLOW_ID")
     parser.add_argument("--run-id", default="", help="a specific run (default: the latest)")
     parser.add_argument(
@@ -38,19 +51,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--query",
         metavar="QUERY_TYPE",
         default="",
-        help=f"run this query, e.g. {QUERY_CURRENT_STATE} or progress (workflowQueryResult)",
+        help=(
+            f"run this query, e.g. {QUERY_CURRENT_STATE} or {QUERY_PROGRESS} "
+            "(workflowQueryResult); not sent when no worker polls the workflow's task queue"
+        ),
     )
     add_temporal_arguments(parser)
 
 
 async def inspect(settings: TemporalSettings, request: StatusRequest) -> WorkflowStatus:
-    """Connect and gather the status."""
+    """Connect and gather the status (EMCO is read only for a run that ended early)."""
     client = await connect(settings)
-    return await get_status(client, request)
+    async with httpx.AsyncClient(timeout=EMCO_TIMEOUT) as http:
+        return await get_status(client, request, http=http)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the status JSON; fail if --wait saw the workflow close without a result."""
+    """Print the status JSON; fail if the query could not be answered or if --wait saw
+    the workflow close without a result."""
     request = StatusRequest(
         workflow_id=args.workflow_id,
         run_id=args.run_id,
@@ -59,8 +77,16 @@ def run(args: argparse.Namespace) -> int:
         query_type=args.query,
         wait=args.wait,
     )
-    status = asyncio.run(inspect(temporal_settings(args), request))
+    try:
+        status = asyncio.run(inspect(temporal_settings(args), request))
+    except NoWorkerPolling as err:
+        # What Temporal knows without a worker is still worth printing; the error line
+        # (and exit status 1) follow as for any failed query.
+        print(json.dumps(err.report.to_report(), indent=2))
+        raise
     print(json.dumps(status.to_report(), indent=2))
+    if status.warning is not None:
+        print(f"emco-migrate status: warning: {status.warning}", file=sys.stderr)
     if args.wait and not status.has_result:
         raise ended_without_result(status)
     return 0

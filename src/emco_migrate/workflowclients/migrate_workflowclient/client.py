@@ -120,8 +120,8 @@ async def refuse_if_dig_locked(client: Client, spec: TemporalSpec, workflow_id: 
         if lock.status != WorkflowExecutionStatus.RUNNING or not lock.parent_id:
             return
         holder = await client.get_workflow_handle(lock.parent_id).describe()
-    except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
+    except (RPCError, RuntimeError) as err:
+        if isinstance(err, RPCError) and err.status is RPCStatusCode.NOT_FOUND:
             return
         raise _classify(err) or err from None
     if holder.status == WorkflowExecutionStatus.RUNNING and holder.id != workflow_id:
