@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from emco_migrate.devstack.processes import free_port
 from emco_migrate.temporal_connection import TemporalSettings
 from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
+from emco_migrate.workflowclients.inspection import StatusRequest, get_status
 from support.emulator import Emulator, SampleSetup, build_sample_setup
 from support.stack import Starter, vector_input
 from support.waiting import wait_for
@@ -296,8 +297,9 @@ async def test_a_third_partys_update_during_verification_stops_the_rollback(
 
 
 async def test_terminate_mid_update_then_a_migration_back_restores_the_intents(
-    worker: Worker, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup
-) -> None:
+    worker: Worker, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup,
+    temporal_client: Client,
+) -> None:  # fmt: skip
     setup = sample_setup
     add_app(setup, "nginx", "provider1", "cluster1")
     await until(
@@ -316,10 +318,22 @@ async def test_terminate_mid_update_then_a_migration_back_restores_the_intents(
     written = setup.app_intent_body("provider2", "cluster2")["spec"]["intent"]
     await until(lambda: app_intent(setup)["spec"]["intent"] == written, within=15, what="write")
     await handle.terminate("operator stopped it")
+    # Terminate does not stop an attempt already running: wait until the last one has given
+    # up on the second intent (no PUT of it for over a second) before the fault goes.
+
+    def quiet() -> bool:
+        tries = emulator_reset.requests(method="PUT", path_regex=nginx)
+        return time.time() - max(t["arrivedAt"] for t in tries) > 1.5
+
+    await until(quiet, within=20, what="the terminated run's last attempt to end")
     emulator_reset.clear_faults()
     assert app_intent(setup)["spec"]["intent"] == written  # one intent moved
     assert app_intent(setup, "nginx-placement-intent") == before["nginx-placement-intent"]
     assert update_posts(emulator_reset, setup) == updates  # and no /update
+    # status says which intent the terminated run wrote.
+    found = await get_status(temporal_client, StatusRequest(handle.id, query_type="progress"))
+    states = {i["appIntent"]: i["state"] for i in found.query_result["intentsInEmco"]}
+    assert states == {setup.app_intent: "written", "nginx-placement-intent": "original"}
 
     back = await start_migration(
         starter, setup, options=QUICK, targetClusterProvider="provider1",
