@@ -41,6 +41,9 @@ ERROR_INVALID_INPUT = "InvalidActivityInput"
 # the revision a /update must start from (the idempotency guard of DoDigUpdate).
 KEY_NEW_REVISION = "NewRevision"
 KEY_BASE_REVISION = "BaseRevision"
+# The attempt that completed a writing step: 1 means no earlier attempt's request can still
+# reach EMCO late.
+KEY_ATTEMPT = "Attempt"
 
 
 def encode_payload(param: MigParam) -> RawValue:
@@ -129,7 +132,8 @@ class MigrationActivities:
                     beat(ref.intent)
                     intent = current.get(ref.intent) or AppIntent(gpi, ref.intent, ref.app)
                     await emco.put_app_intent(params.dig, intent.with_intent(target_intent))
-        return value
+        attempt = activity.info().attempt
+        return encode_payload(replace(param, extensions={**param.extensions, KEY_ATTEMPT: attempt}))
 
     @activity.defn(name=ACTIVITY_DO_DIG_UPDATE)
     async def do_dig_update(self, value: RawValue) -> RawValue:
@@ -168,6 +172,9 @@ class MigrationActivities:
             async with heartbeating("posting /update"):
                 revision = await emco.update(params.dig)
         log.info("DIG %s updated to revision %d", params.dig.dig, revision)
-        return encode_payload(
-            replace(param, extensions={**param.extensions, KEY_NEW_REVISION: revision})
-        )
+        extensions = {
+            **param.extensions,
+            KEY_NEW_REVISION: revision,
+            KEY_ATTEMPT: activity.info().attempt,
+        }
+        return encode_payload(replace(param, extensions=extensions))

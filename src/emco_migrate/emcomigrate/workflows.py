@@ -30,6 +30,7 @@ from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from emco_migrate.emcomigrate.activities import (
+        KEY_ATTEMPT,
         KEY_BASE_REVISION,
         KEY_NEW_REVISION,
         MigrationActivities,
@@ -187,7 +188,9 @@ class EmcoMigrateWorkflow:
         # The DIG revisions this run may have left: the snapshot's, then each update's
         # (both while an update's outcome is unknown).
         self._left: tuple[int, ...] = ()
-        self._last_write: datetime | None = None
+        # Until when a write of this run that was in doubt (its attempt timed out, its worker
+        # died, it failed) may still reach EMCO; the compensation's read-back waits for it.
+        self._late_until: datetime | None = None
         self._settle = timedelta(0)
 
     @workflow.query(name=QUERY_CURRENT_STATE)
@@ -365,7 +368,7 @@ class EmcoMigrateWorkflow:
         extensions = {
             k: v
             for k, v in mig.extensions.items()
-            if k not in (KEY_NEW_REVISION, KEY_BASE_REVISION)
+            if k not in (KEY_NEW_REVISION, KEY_BASE_REVISION, KEY_ATTEMPT)
         }
         extensions.update(self._progress.to_json())
         return encode_payload(replace(mig, extensions=extensions))
@@ -376,17 +379,18 @@ class EmcoMigrateWorkflow:
         revision = snapshot.revision
         if params.strategy is Strategy.MAKE_BEFORE_BREAK:
             progress.mark(AppStatus.UPDATING)
-            self._last_write = workflow.now()
-            await self._step(
-                ACTIVITY_APPLY_APP_INTENTS,
-                ReversibleMigrationActivities.apply_app_intents,
-                ApplyRequest(params.dig, _writes(snapshot.items, interim=True)),
-            )
+            try:
+                await self._step(
+                    ACTIVITY_APPLY_APP_INTENTS,
+                    ReversibleMigrationActivities.apply_app_intents,
+                    ApplyRequest(params.dig, _writes(snapshot.items, interim=True)),
+                )
+            finally:
+                self._doubt()  # its result does not say whether it needed a retry
             selected, revision = await self._update(selected, revision)
             await self._verify(params, snapshot, revision, keep_sources=True)
         progress.mark(AppStatus.UPDATING)
-        self._last_write = workflow.now()
-        selected = await self._go_step(
+        selected = await self._write_step(
             ACTIVITY_UPDATE_APP_INTENTS, MigrationActivities.update_app_intents, selected
         )
         selected, revision = await self._update(selected, revision)
@@ -396,9 +400,8 @@ class EmcoMigrateWorkflow:
         """DoDigUpdate guarded by ``base_revision``; the result and the new revision."""
         guarded = replace(mig, extensions={**mig.extensions, KEY_BASE_REVISION: base_revision})
         self._left = (base_revision, base_revision + 1)
-        self._last_write = workflow.now()
         try:
-            result = await self._go_step(
+            result = await self._write_step(
                 ACTIVITY_DO_DIG_UPDATE, MigrationActivities.do_dig_update, guarded
             )
         except ApplicationError as err:
@@ -564,9 +567,8 @@ class EmcoMigrateWorkflow:
     async def _confirm(self, params: MigrationParams, snapshot: Snapshot, revision: int) -> None:
         """Read the app intents back once no write of ours can still arrive; restore any a
         late write of ours changed, refuse to touch any someone else changed."""
-        if self._last_write is not None:
-            settle = timedelta(seconds=params.write_settle_seconds)
-            wait = self._last_write + settle - workflow.now()
+        if self._late_until is not None:
+            wait = self._late_until - workflow.now()
             if wait > timedelta(0):
                 self._progress.message += (
                     f"; waiting {wait.total_seconds():.0f}s for late writes before the final check"
@@ -586,6 +588,27 @@ class EmcoMigrateWorkflow:
         self._progress.undone.append(
             f"read back: app intents equal the snapshot at revision {confirmed.revision}"
         )
+
+    def _doubt(self) -> None:
+        """A write of this run may still reach EMCO up to `writeSettleSeconds` from now."""
+        self._late_until = workflow.now() + self._settle
+
+    async def _write_step(
+        self,
+        name: str,
+        method: Callable[[Any, RawValue], Awaitable[RawValue]],
+        mig: MigParam,
+    ) -> MigParam:
+        """A Go-named step that writes: in doubt when it failed or needed a retry (our
+        activities report their attempt; a Go worker's do not, so they are in doubt too)."""
+        try:
+            result = await self._go_step(name, method, mig)
+        except BaseException:
+            self._doubt()
+            raise
+        if result.extensions.get(KEY_ATTEMPT) != 1:
+            self._doubt()
+        return result
 
     async def _go_step(
         self,
