@@ -16,7 +16,6 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from emco_migrate.emcomigrate.attempts import emco_client, heartbeating, settle_before_deciding
-from emco_migrate.emcomigrate.dig_status import DigStatus
 from emco_migrate.emcomigrate.emco_client import EmcoClient
 from emco_migrate.emcomigrate.guards import earlier_update
 from emco_migrate.emcomigrate.names import (
@@ -154,9 +153,7 @@ class MigrationActivities:
         if isinstance(base, int) and not isinstance(base, bool):
             await settle_before_deciding(params.write_settle_seconds)
             async with heartbeating("reading"):
-                current = DigStatus.parse(
-                    await emco.status(params.dig, [("status", "deployed"), ("output", "summary")])
-                )
+                current = await emco.summary(params.dig)
             revision = earlier_update(
                 current, base, retry=activity.info().attempt > 1, dig=params.dig.dig
             )

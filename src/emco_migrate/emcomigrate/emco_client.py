@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx
 from temporalio.exceptions import ApplicationError
 
+from emco_migrate.emcomigrate.dig_status import DigStatus
 from emco_migrate.emcomigrate.types import AppIntent, DigRef
 
 ERROR_REJECTED = "EmcoRequestRejected"
@@ -166,7 +167,8 @@ class EmcoClient:
         accept_json: bool = False,
     ) -> httpx.Response:
         tries = IDEMPOTENT_TRIES if method in IDEMPOTENT_METHODS else 1
-        for attempt in range(1, tries + 1):
+        attempt = 1
+        while True:
             try:
                 return await self._request_once(
                     method,
@@ -180,7 +182,7 @@ class EmcoClient:
                 if attempt == tries or not _repeatable(err):
                     raise
             await asyncio.sleep(RETRY_PAUSE_SECONDS * attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+            attempt += 1
 
     async def _request_once(
         self,
@@ -312,6 +314,12 @@ class EmcoClient:
                 non_retryable=True,
             )
         return body
+
+    async def summary(self, dig: DigRef) -> DigStatus:
+        """The DIG's action log (state, revision, context), without per-app detail."""
+        return DigStatus.parse(
+            await self.status(dig, [("status", "deployed"), ("output", "summary")])
+        )
 
     async def get_json(self, url_path: str) -> Any:
         """GET any orchestrator/clm/dcm resource as JSON (200 expected)."""

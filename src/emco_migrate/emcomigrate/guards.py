@@ -44,19 +44,48 @@ def earlier_update(current: DigStatus, base: int, *, retry: bool, dig: str) -> i
     )
 
 
+def refuse_unless_left(current: DigStatus, left: Sequence[int], *, dig: str, action: str) -> None:
+    """Raise `ChangedByOthers` unless the DIG is at one of the revisions this run ``left``;
+    ``action`` says what is then not done ("not rolling back")."""
+    if current.revision in left:
+        return
+    raise changed_by_others(
+        f"DIG {dig} is at revision {current.revision}, not "
+        f"{' or '.join(map(str, left))} as this run left it: another writer updated it; {action}",
+        found=current.revision,
+        expected=list(left),
+    )
+
+
+def cluster_name(entry: Any) -> str:
+    """``provider+cluster`` (``provider+label L``) of one placement entry, '' for none."""
+    if not isinstance(entry, dict):
+        return ""
+    cluster = entry.get("cluster") or (
+        f"label {entry['clusterLabel']}" if entry.get("clusterLabel") else ""
+    )
+    if not cluster:
+        return ""
+    provider = entry.get("clusterProvider", "")
+    return f"{provider}+{cluster}" if provider else str(cluster)
+
+
+def cluster_names(intent: Any, key: str) -> list[str]:
+    """The clusters a placement's ``allOf`` or ``anyOf`` names, in order."""
+    entries = intent.get(key) if isinstance(intent, dict) else None
+    names = [cluster_name(e) for e in entries] if isinstance(entries, list) else []
+    return [n for n in names if n]
+
+
 def placement_text(intent: Any) -> str:
     """A placement for people: ``allOf provider1+cluster1, anyOf p2+c2`` (``none``)."""
     if not isinstance(intent, dict):
         return "no placement"
-    parts = []
-    for key in ("allOf", "anyOf"):
-        clusters = [
-            f"{c.get('clusterProvider', '?')}+{c.get('cluster', c.get('clusterLabel', '?'))}"
-            for c in intent.get(key) or []
-            if isinstance(c, dict)
-        ]
-        if clusters:
-            parts.append(f"{key} {', '.join(clusters)}")
+    parts = [
+        f"{key} {', '.join(names)}"
+        for key in ("allOf", "anyOf")
+        if (names := cluster_names(intent, key))
+    ]
     return "; ".join(parts) or "no clusters"
 
 

@@ -19,7 +19,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from emco_migrate.emcomigrate.attempts import emco_client, heartbeating, settle_before_deciding
 from emco_migrate.emcomigrate.dig_status import STATE_INSTANTIATED, DigStatus
 from emco_migrate.emcomigrate.emco_client import ERROR_REJECTED, EmcoClient, path
-from emco_migrate.emcomigrate.guards import changed_by_others, foreign_placement, same_placement
+from emco_migrate.emcomigrate.guards import (
+    changed_by_others,
+    foreign_placement,
+    refuse_unless_left,
+    same_placement,
+)
 from emco_migrate.emcomigrate.messages import (
     ApplyRequest,
     ConfirmRequest,
@@ -41,7 +46,7 @@ from emco_migrate.emcomigrate.names import (
     ACTIVITY_SNAPSHOT,
     ACTIVITY_VERIFY,
 )
-from emco_migrate.emcomigrate.plan import is_noop, plan_items, select
+from emco_migrate.emcomigrate.plan import is_noop, placement, plan_items, select
 from emco_migrate.emcomigrate.types import (
     AppIntent,
     ClusterRef,
@@ -187,20 +192,14 @@ class ReversibleMigrationActivities:
         writer's change is reported, not overwritten."""
         emco = emco_client(self._http, request.dig.emco_url)
         async with heartbeating("confirming"):
-            current = DigStatus.parse(
-                await emco.status(request.dig, [("status", "deployed"), ("output", "summary")])
+            current = await emco.summary(request.dig)
+            refuse_unless_left(
+                current, (request.revision,), dig=request.dig.dig, action="not confirming"
             )
-            if current.revision != request.revision:
-                raise changed_by_others(
-                    f"DIG {request.dig.dig} is at revision {current.revision} after the "
-                    f"rollback left it at {request.revision}: another writer updated it",
-                    found=current.revision,
-                    expected=request.revision,
-                )
             found = await _current_placements(emco, request.dig, request.restores)
             late = []
             for write in request.restores:
-                original = _placement(write.body)
+                original = placement(write.body)
                 now = found.get((write.placement_intent, write.app_intent))
                 problem = foreign_placement(
                     write.app_intent, now, (original, *(write.expect or ()))
@@ -264,11 +263,10 @@ class ReversibleMigrationActivities:
         what this run left, is that earlier POST, not a reason to post again.
         """
         emco = emco_client(self._http, request.dig.emco_url, reserved=request.settle_seconds)
-        summary = [("status", "deployed"), ("output", "summary")]
         retry = activity.info().attempt > 1
         await settle_before_deciding(request.settle_seconds)
         async with heartbeating("reading"):
-            current = DigStatus.parse(await emco.status(request.dig, summary))
+            current = await emco.summary(request.dig)
         if current.instance == request.context and current.state == STATE_INSTANTIATED:
             method = "none" if current.revision == request.revision else "rollback"
             return RollbackResult(method, current.revision, "the recorded context is current")
@@ -280,18 +278,12 @@ class ReversibleMigrationActivities:
                     current.revision,
                     "an earlier attempt's /update of the restored intents was accepted",
                 )
-            raise changed_by_others(
-                f"DIG {request.dig.dig} is at revision {current.revision}, not "
-                f"{' or '.join(map(str, left))} as this run left it: another writer "
-                "updated it; not rolling back",
-                found=current.revision,
-                expected=list(left),
-            )
+            refuse_unless_left(current, left, dig=request.dig.dig, action="not rolling back")
         matches = current.instantiated_revisions(request.revision)
         if matches and matches[0].instance == request.context:
             async with heartbeating("posting /rollback"):
                 await emco.rollback(request.dig, request.revision, request.reason)
-                after = DigStatus.parse(await emco.status(request.dig, summary))
+                after = await emco.summary(request.dig)
             return RollbackResult("rollback", after.revision)
         async with heartbeating("posting /update"):
             revision = await emco.update(request.dig)
@@ -301,11 +293,6 @@ class ReversibleMigrationActivities:
             f"revision {request.revision} does not name context {request.context} "
             "unambiguously; re-applied the restored intents with /update instead",
         )
-
-
-def _placement(body: dict[str, Any]) -> Any:
-    spec = body.get("spec")
-    return spec.get("intent") if isinstance(spec, dict) else None
 
 
 def _intent(write: IntentWrite) -> AppIntent:
@@ -329,17 +316,9 @@ async def _check_ours(
 ) -> None:
     """Refuse (`ChangedByOthers`) when the DIG is not as this run left it."""
     if revisions:
-        current = DigStatus.parse(
-            await emco.status(dig, [("status", "deployed"), ("output", "summary")])
+        refuse_unless_left(
+            await emco.summary(dig), revisions, dig=dig.dig, action="not writing the app intents"
         )
-        if current.revision not in revisions:
-            raise changed_by_others(
-                f"DIG {dig.dig} is at revision {current.revision}, not "
-                f"{' or '.join(map(str, revisions))} as this run left it: another writer "
-                "updated it; not writing the app intents",
-                found=current.revision,
-                expected=list(revisions),
-            )
     checked = [w for w in writes if w.expect is not None]
     if not checked:
         return

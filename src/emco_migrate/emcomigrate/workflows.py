@@ -119,7 +119,6 @@ COMPENSATION_SETTINGS = ActivitySettings(
     heartbeat_timeout=timedelta(seconds=10),
     retry_policy=COMPENSATION_RETRY,
 )
-LOCK_STEP = "DigLock"
 
 T = TypeVar("T")
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from emco_migrate.emcomigrate.emco_client import dig_path
+from emco_migrate.emcomigrate.guards import cluster_names, same_placement
 from emco_migrate.emcomigrate.types import DigRef
 
 # A status command must answer promptly even when EMCO is down or blackholed.
@@ -83,12 +84,13 @@ class IntentInEmco:
 
 
 def classify(planned: PlannedIntent, placement: dict[str, Any]) -> IntentState:
-    """Compare EMCO's ``spec.intent`` with the plan's placements, as JSON values."""
-    if placement == planned.current:
+    """Compare EMCO's ``spec.intent`` with the plan's placements the way the workflow's own
+    ownership checks do (`guards.same_placement`: cluster order and empty lists aside)."""
+    if same_placement(placement, planned.current):
         return IntentState.ORIGINAL
-    if placement == planned.new:
+    if same_placement(placement, planned.new):
         return IntentState.WRITTEN
-    if planned.interim is not None and placement == planned.interim:
+    if planned.interim is not None and same_placement(placement, planned.interim):
         return IntentState.INTERIM
     return IntentState.CHANGED
 
@@ -165,19 +167,7 @@ def _describe(intent: IntentInEmco) -> str:
 
 def _clusters(placement: dict[str, Any] | None) -> str:
     """``provider+cluster`` of every cluster the placement names, in order."""
-    names: list[str] = []
-    for key in ("allOf", "anyOf"):
-        entries = (placement or {}).get(key)
-        for entry in entries if isinstance(entries, list) else ():
-            if not isinstance(entry, dict):
-                continue
-            provider = entry.get("clusterProvider", "")
-            target = entry.get("cluster") or (
-                f"label {entry['clusterLabel']}" if entry.get("clusterLabel") else ""
-            )
-            if target:
-                names.append(f"{provider}+{target}" if provider else str(target))
-    return ", ".join(names)
+    return ", ".join(n for key in ("allOf", "anyOf") for n in cluster_names(placement, key))
 
 
 def _placement(value: Any) -> dict[str, Any]:
