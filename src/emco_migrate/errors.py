@@ -18,3 +18,17 @@ class TemporalUnreachable(UserError):
     """Temporal could not be reached or refused the connection."""
 
     exit_code = 3
+
+
+class AddressInUse(UserError):
+    """A port we were asked to listen on is taken: ``address 127.0.0.1:9090 is in use``."""
+
+    exit_code = 4
+
+    def __init__(self, host: str, port: int, what: str = "") -> None:
+        super().__init__(
+            f"address {host}:{port} is in use{f' ({what})' if what else ''}: "
+            "stop what listens there or choose another port"
+        )
+        self.host = host
+        self.port = port

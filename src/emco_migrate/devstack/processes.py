@@ -19,12 +19,20 @@ import httpx
 
 from emco_migrate.errors import UserError
 
+_HANDED_OUT: set[int] = set()
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that is free right now on ``host``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A TCP port that is free right now on ``host`` and not handed out before by this
+    process: ports are picked before their servers bind them, so without the memory two
+    servers of one stack could be given the same port."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def port_accepts(host: str, port: int, timeout: float = 0.2) -> bool:
