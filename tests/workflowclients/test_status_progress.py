@@ -529,7 +529,8 @@ async def test_emco_down_makes_every_intent_unknown_and_says_so_once() -> None:
     assert annotated["phase"] == "migrating"
 
 
-async def test_other_emco_answers_are_unknown_with_the_answer() -> None:
+async def test_other_emco_answers_are_unknown_with_what_answered() -> None:
+    # Not EMCO's one-line error: a proxy's (or any other service's) page is never shown.
     def handle(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503, text="upstream\nconnect error")
 
@@ -541,5 +542,5 @@ async def test_other_emco_answers_are_unknown_with_the_answer() -> None:
     assert intent.state is IntentState.UNKNOWN
     assert intent.reason is not None
     assert intent.reason.startswith("EMCO answered 503 to GET /v2/projects/proj%201/")
-    assert intent.reason.endswith(": upstream connect error")
+    assert intent.reason.endswith(": Service Unavailable (text/plain, 22 bytes, not shown)")
     assert intent.to_json()["reason"] == intent.reason

@@ -15,8 +15,9 @@ from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
-from emco_migrate.emcomigrate.attempts import emco_client, heartbeating, settle_before_deciding
+from emco_migrate.emcomigrate.attempts import EmcoAccess, heartbeating, settle_before_deciding
 from emco_migrate.emcomigrate.emco_client import EmcoClient
+from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
 from emco_migrate.emcomigrate.guards import earlier_update
 from emco_migrate.emcomigrate.names import (
     ACTIVITY_DO_DIG_UPDATE,
@@ -70,7 +71,9 @@ def decode_payload(value: RawValue) -> MigParam:
 def migration_params(param: MigParam) -> MigrationParams:
     """The typed migration request carried in MigParam.InParams."""
     try:
-        return MigrationParams.from_activity_params({ALL_ACTIVITIES: param.in_params})
+        # The workflow checked every key (runs started before the schema may carry keys
+        # it did not know); the values are read and checked again here.
+        return MigrationParams.from_activity_params({ALL_ACTIVITIES: param.in_params}, strict=False)
     except ParamError as err:
         raise ApplicationError(
             f"invalid MigParam.InParams: {err}", type=ERROR_INVALID_INPUT, non_retryable=True
@@ -89,11 +92,11 @@ def placement_intents_url(params: MigrationParams) -> str:
 class MigrationActivities:
     """Activities sharing one long-lived HTTP client to EMCO."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self._http = http
+    def __init__(self, http: httpx.AsyncClient, policy: EmcoUrlPolicy | None = None) -> None:
+        self._emco_access = EmcoAccess(http, policy)
 
     def _emco(self, params: MigrationParams) -> EmcoClient:
-        return emco_client(self._http, params.dig.emco_url)
+        return self._emco_access.client(params.dig.emco_url)
 
     @activity.defn(name=ACTIVITY_GET_DIG_APP_INTENTS)
     async def get_dig_app_intents(self, value: RawValue) -> RawValue:
@@ -147,7 +150,7 @@ class MigrationActivities:
         """
         param = decode_payload(value)
         params = migration_params(param)
-        emco = emco_client(self._http, params.dig.emco_url, reserved=params.write_settle_seconds)
+        emco = self._emco_access.client(params.dig.emco_url, reserved=params.write_settle_seconds)
         base = param.extensions.get(KEY_BASE_REVISION)
         revision = None
         if isinstance(base, int) and not isinstance(base, bool):

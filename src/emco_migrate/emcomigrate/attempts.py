@@ -13,8 +13,10 @@ from typing import Any
 
 import httpx
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from emco_migrate.emcomigrate.emco_client import DEFAULT_TIMEOUT, EmcoClient
+from emco_migrate.emcomigrate.endpoints import ERROR_URL_NOT_ALLOWED, EmcoUrlPolicy, UrlRefused
 
 # A request may use at most this share of the attempt's start-to-close timeout, so the
 # attempt sees the request end (answered or timed out) before Temporal times it out.
@@ -36,9 +38,25 @@ def request_timeout(reserved: float = 0.0) -> float:
     return max(MIN_REQUEST_SECONDS, min([default, *bounds]))
 
 
-def emco_client(http: httpx.AsyncClient, base_url: str, *, reserved: float = 0.0) -> EmcoClient:
-    """An EMCO client whose requests end before this attempt's timeout."""
-    return EmcoClient(http, base_url, timeout=request_timeout(reserved))
+class EmcoAccess:
+    """The worker's way to EMCO: one HTTP client, and the operator's URL allowlist checked
+    before any request (a workflow may be started by anyone who can reach Temporal, not
+    only through our HTTP server, which checks it too)."""
+
+    def __init__(self, http: httpx.AsyncClient, policy: EmcoUrlPolicy | None = None) -> None:
+        self.http = http
+        self.policy = policy or EmcoUrlPolicy()
+
+    def client(self, base_url: str, *, reserved: float = 0.0) -> EmcoClient:
+        """An EMCO client for ``base_url`` whose requests end before this attempt's
+        timeout; a URL the allowlist refuses fails the attempt, never to be retried."""
+        try:
+            self.policy.check(base_url)
+        except UrlRefused as err:
+            raise ApplicationError(
+                f"emcoURL {err}", type=ERROR_URL_NOT_ALLOWED, non_retryable=True
+            ) from None
+        return EmcoClient(self.http, base_url, timeout=request_timeout(reserved))
 
 
 class Beat:

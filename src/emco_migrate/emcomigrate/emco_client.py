@@ -18,6 +18,7 @@ import httpx
 from temporalio.exceptions import ApplicationError
 
 from emco_migrate.emcomigrate.dig_status import DigStatus
+from emco_migrate.emcomigrate.endpoints import request_url
 from emco_migrate.emcomigrate.types import AppIntent, DigRef
 
 ERROR_REJECTED = "EmcoRequestRejected"
@@ -127,9 +128,31 @@ def dig_path(dig: DigRef, *rest: str) -> str:
     )
 
 
-def _message(response: httpx.Response) -> str:
-    text = response.text.strip()
-    return " ".join(text.split())[:500] or response.reason_phrase
+EXCERPT_CHARS = 120
+EMCO_ERROR_TYPE = "text/plain; charset=utf-8"
+
+
+def answer_text(response: httpx.Response) -> str:
+    """What an answer said, safe to show whoever started the run: EMCO's own error line
+    (Go's ``http.Error``: an error status, ``text/plain; charset=utf-8``, one line ending in
+    a newline),
+    printable characters only and cut short; for anything else, which may be some other
+    service's page, only its reason phrase, content type and size, never its body."""
+    body = response.content
+    content_type = response.headers.get("content-type", "")
+    emco_error = (
+        response.status_code >= 400
+        and content_type.lower() == EMCO_ERROR_TYPE
+        and body.endswith(b"\n")
+        and body.count(b"\n") == 1
+    )
+    if emco_error:
+        line = body.decode("utf-8", "replace").strip()
+        line = "".join(c if c.isprintable() else "?" for c in line)
+        if line:
+            return line if len(line) <= EXCERPT_CHARS else line[:EXCERPT_CHARS] + "..."
+    kind = content_type.split(";")[0].strip() or "no content type"
+    return f"{response.reason_phrase or 'no reason'} ({kind}, {len(body)} bytes, not shown)"
 
 
 class EmcoClient:
@@ -194,7 +217,7 @@ class EmcoClient:
         params: list[tuple[str, str]] | None,
         accept_json: bool,
     ) -> httpx.Response:
-        url = self._base + url_path
+        url = request_url(self._base, url_path)
         what = f"{method} {url_path}"
         headers = {"Content-Type": "application/json"} if json_body is not None else {}
         if accept_json:
@@ -226,7 +249,7 @@ class EmcoClient:
         if response.status_code in expect:
             return response
         status = response.status_code
-        body = _message(response)
+        body = answer_text(response)
         message = f"EMCO answered {status} to {what}: {body}"
         details = {"status": status, "method": method, "path": url_path, "body": body}
         if 400 <= status < 500 and status not in RETRYABLE_4XX:
@@ -239,7 +262,7 @@ class EmcoClient:
             return response.json()
         except ValueError as err:
             raise ApplicationError(
-                f"EMCO sent invalid JSON for {what}: {_message(response)}",
+                f"EMCO sent invalid JSON for {what}: {answer_text(response)}",
                 type=ERROR_BAD_RESPONSE,
                 non_retryable=True,
             ) from err
@@ -282,8 +305,8 @@ class EmcoClient:
         revision = self._json(response, url_path)
         if isinstance(revision, bool) or not isinstance(revision, int):
             raise ApplicationError(
-                f"EMCO answered 202 to POST {url_path} but the body {response.text!r} "
-                "is not an integer revision",
+                f"EMCO answered 202 to POST {url_path} but the body is not an integer "
+                f"revision: {answer_text(response)}",
                 type=ERROR_BAD_RESPONSE,
                 non_retryable=True,
             )

@@ -15,6 +15,17 @@ ACTIVITY_ROLLBACK = "RollbackDig"
 ACTIVITY_CONFIRM_RESTORED = "ConfirmRestored"
 ACTIVITY_DESCRIBE_DIG_LOCK = "DescribeDigLock"
 
+# The activities whose options activityOptions may set, in the order the workflow runs them.
+ALL_ACTIVITY_NAMES = (
+    ACTIVITY_GET_DIG_APP_INTENTS,
+    ACTIVITY_UPDATE_APP_INTENTS,
+    ACTIVITY_DO_DIG_UPDATE,
+    ACTIVITY_SNAPSHOT,
+    ACTIVITY_APPLY_APP_INTENTS,
+    ACTIVITY_VERIFY,
+    ACTIVITY_ROLLBACK,
+)
+
 # The per-DIG lock: a child workflow whose ID is derived from the DIG (one run at a time).
 WORKFLOW_DIG_LOCK = "EmcoMigrateDigLock"
 SIGNAL_RELEASE = "release"

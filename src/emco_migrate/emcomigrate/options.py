@@ -20,7 +20,9 @@ from emco_migrate.emcomigrate.names import (
     ACTIVITY_GET_DIG_APP_INTENTS,
     ACTIVITY_UPDATE_APP_INTENTS,
     ALL_ACTIVITIES,
+    TASK_QUEUE,
 )
+from emco_migrate.emcomigrate.param_schema import closest
 from emco_migrate.gowire import ActivityOptionsSpec, RetryPolicySpec
 
 NS_PER_US = 1_000
@@ -37,11 +39,18 @@ GO_ACTIVITIES = (
 
 
 class OptionsError(ValueError):
-    """An option value the SDK or the server would refuse; ``field`` names it."""
+    """An option value the SDK or the server would refuse; ``field`` names it, ``reason``
+    says why."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
         self.field = field
+        self.reason = reason
+
+
+# An activity ID is ours to choose; a custom one is kept short and printable (Temporal
+# refuses IDs past its limit, and every workflow task carrying it would fail).
+MAX_ACTIVITY_ID_CHARS = 255
 
 
 def duration(ns: int, field: str) -> timedelta | None:
@@ -98,8 +107,14 @@ class ActivitySettings:
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL
 
     @classmethod
-    def from_spec(cls, spec: ActivityOptionsSpec, field: str) -> ActivitySettings:
-        """Validate and convert a Go `ActivityOptions` value."""
+    def from_spec(
+        cls, spec: ActivityOptionsSpec, field: str, *, strict: bool = False
+    ) -> ActivitySettings:
+        """Validate and convert a Go `ActivityOptions` value. ``strict`` (every run started
+        since the input schema) also refuses a task queue other than the migration's, which
+        no worker of ours polls, and an activity ID that is not short and printable."""
+        if strict:
+            _check_routing(spec, field)
         settings = cls(
             start_to_close_timeout=duration(spec.start_to_close_ns, f"{field}.StartToCloseTimeout"),
             schedule_to_close_timeout=duration(
@@ -172,9 +187,29 @@ class ActivitySettings:
 HEARTBEAT_FLOOR = timedelta(seconds=5)
 
 
+def _check_routing(spec: ActivityOptionsSpec, field: str) -> None:
+    if spec.task_queue and spec.task_queue != TASK_QUEUE:
+        shown = spec.task_queue if len(spec.task_queue) <= 60 else spec.task_queue[:60] + "..."
+        raise OptionsError(
+            f"{field}.TaskQueue",
+            f"{shown!r} is not {TASK_QUEUE}, the only task queue emco-migrate workers poll: "
+            "leave it empty",
+        )
+    activity_id = spec.activity_id
+    if len(activity_id) > MAX_ACTIVITY_ID_CHARS:
+        raise OptionsError(
+            f"{field}.ActivityID",
+            f"is {len(activity_id)} characters long (at most {MAX_ACTIVITY_ID_CHARS})",
+        )
+    if activity_id and (not activity_id.isprintable() or not activity_id.isascii()):
+        raise OptionsError(f"{field}.ActivityID", "must be printable ASCII")
+
+
 def resolve_activity_options(
     options: dict[str, ActivityOptionsSpec] | None,
     activities: tuple[str, ...] = GO_ACTIVITIES,
+    *,
+    strict: bool = False,
 ) -> dict[str, ActivitySettings]:
     """Per-activity settings, as the Go reference chooses them.
 
@@ -184,20 +219,26 @@ def resolve_activity_options(
     options = options or {}
     for key in options:
         if key != ALL_ACTIVITIES and key not in activities:
+            guess = closest(key, (ALL_ACTIVITIES, *activities))
             raise OptionsError(
                 f"activityOptions[{key!r}]",
-                f"Invalid activity name in params: {key} "
-                f"(expected {ALL_ACTIVITIES} or one of {', '.join(activities)})",
+                f"Invalid activity name in params: {key}"
+                + (
+                    f"; did you mean {guess!r}?"
+                    if guess
+                    else f" (expected {ALL_ACTIVITIES} or one of {', '.join(activities)})"
+                ),
             )
     base = ActivitySettings.from_spec(
         options.get(
             ALL_ACTIVITIES, ActivityOptionsSpec(start_to_close_ns=DEFAULT_START_TO_CLOSE_NS)
         ),
         f"activityOptions[{ALL_ACTIVITIES!r}]",
+        strict=strict,
     )
     return {
         name: (
-            ActivitySettings.from_spec(options[name], f"activityOptions[{name!r}]")
+            ActivitySettings.from_spec(options[name], f"activityOptions[{name!r}]", strict=strict)
             if name in options
             else base
         )

@@ -16,9 +16,10 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from emco_migrate.emcomigrate.attempts import emco_client, heartbeating, settle_before_deciding
+from emco_migrate.emcomigrate.attempts import EmcoAccess, heartbeating, settle_before_deciding
 from emco_migrate.emcomigrate.dig_status import STATE_INSTANTIATED, DigStatus
 from emco_migrate.emcomigrate.emco_client import ERROR_REJECTED, EmcoClient, path
+from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
 from emco_migrate.emcomigrate.guards import (
     changed_by_others,
     foreign_placement,
@@ -83,15 +84,15 @@ def _refuse_missing_route(
 class ReversibleMigrationActivities:
     """Snapshot, apply, verify and roll back, over one long-lived HTTP client."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self._http = http
+    def __init__(self, http: httpx.AsyncClient, policy: EmcoUrlPolicy | None = None) -> None:
+        self._emco_access = EmcoAccess(http, policy)
 
     @activity.defn(name=ACTIVITY_SNAPSHOT)
     async def snapshot(self, request: SnapshotRequest) -> Snapshot:
         """Record the DIG's revision and every selected app intent, check the request can
         be carried out, and plan the new placements. Writes nothing."""
         params = request.params
-        emco = emco_client(self._http, params.dig.emco_url)
+        emco = self._emco_access.client(params.dig.emco_url)
         deployed = DigStatus.parse(await emco.status(params.dig, [("status", "deployed")]))
         if deployed.state != STATE_INSTANTIATED:
             raise _refuse(
@@ -132,7 +133,7 @@ class ReversibleMigrationActivities:
 
     async def _check_target(self, params: MigrationParams, logical_cloud: str) -> None:
         target = params.target
-        clm = emco_client(self._http, params.clm_url)
+        clm = self._emco_access.client(params.clm_url)
         cluster_path = path("v2", "cluster-providers", target.provider, "clusters", target.cluster)
         try:
             await clm.get_json(cluster_path)
@@ -145,7 +146,7 @@ class ReversibleMigrationActivities:
             raise
         if not logical_cloud:
             return
-        dcm = emco_client(self._http, params.dcm_url)
+        dcm = self._emco_access.client(params.dcm_url)
         refs_path = path(
             "v2",
             "projects",
@@ -177,7 +178,7 @@ class ReversibleMigrationActivities:
         When the request says what this run left there (``revisions``, ``expect``), EMCO is
         read first and nothing is written if another writer changed the DIG since.
         """
-        emco = emco_client(self._http, request.dig.emco_url)
+        emco = self._emco_access.client(request.dig.emco_url)
         async with heartbeating("checking"):
             await _check_ours(emco, request.dig, request.writes, request.revisions)
         for write in request.writes:
@@ -190,7 +191,7 @@ class ReversibleMigrationActivities:
         """Read the app intents and revision back after a compensation: equal to the
         snapshot, or made so again where a write of ours reached EMCO late. Another
         writer's change is reported, not overwritten."""
-        emco = emco_client(self._http, request.dig.emco_url)
+        emco = self._emco_access.client(request.dig.emco_url)
         async with heartbeating("confirming"):
             current = await emco.summary(request.dig)
             refuse_unless_left(
@@ -245,7 +246,7 @@ class ReversibleMigrationActivities:
     @activity.defn(name=ACTIVITY_VERIFY)
     async def verify(self, request: VerifyRequest) -> VerifyResult:
         """Wait, heartbeating, until the apps are Ready where expected and gone elsewhere."""
-        emco = emco_client(self._http, request.dig.emco_url)
+        emco = self._emco_access.client(request.dig.emco_url)
         async with heartbeating({"polls": 0, "waitingFor": []}) as beat:
             return await verify(emco, request, heartbeat=beat)
 
@@ -262,7 +263,7 @@ class ReversibleMigrationActivities:
         decides from the DIG's log: the recorded context current again, or one revision past
         what this run left, is that earlier POST, not a reason to post again.
         """
-        emco = emco_client(self._http, request.dig.emco_url, reserved=request.settle_seconds)
+        emco = self._emco_access.client(request.dig.emco_url, reserved=request.settle_seconds)
         retry = activity.info().attempt > 1
         await settle_before_deciding(request.settle_seconds)
         async with heartbeating("reading"):

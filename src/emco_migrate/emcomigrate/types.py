@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
+from emco_migrate.emcomigrate import param_schema
 from emco_migrate.emcomigrate.names import ALL_ACTIVITIES
+from emco_migrate.emcomigrate.param_schema import (
+    DEFAULT_STEP_BUDGET_SECONDS,
+    DEFAULT_VERIFY_TIMEOUT_SECONDS,
+    DEFAULT_WRITE_SETTLE_SECONDS,
+)
+from emco_migrate.emcomigrate.param_schema import ParamError as ParamError
 
 # activityParams["all-activities"] keys the Go reference requires, in its order.
-REQUIRED_PARAMS = (
-    "emcoURL",
-    "project",
-    "compositeApp",
-    "compositeAppVersion",
-    "deploymentIntentGroup",
-    "targetClusterProvider",
-    "targetClusterName",
-)
-
-
-class ParamError(ValueError):
-    """Invalid workflow parameters; ``field`` names the culprit."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
+REQUIRED_PARAMS = param_schema.REQUIRED
 
 
 class Strategy(enum.StrEnum):
@@ -58,17 +49,6 @@ class DigRef:
     dig: str
 
 
-DEFAULT_VERIFY_TIMEOUT_SECONDS = 600
-# How long one step may keep retrying in all when activityOptions set no bound of their own
-# (no ScheduleToCloseTimeout and unlimited MaximumAttempts): then the run fails with the
-# step's last error and undoes what it wrote, instead of retrying forever.
-DEFAULT_STEP_BUDGET_SECONDS = 600
-# How long a write we gave up on (timed out, or sent by a worker that died) may still reach
-# EMCO, e.g. held by a slow proxy or a queued ingress. A retried /update or /rollback, and
-# the compensation's final check, decide from EMCO's state only once this has passed.
-DEFAULT_WRITE_SETTLE_SECONDS = 30
-
-
 @dataclass(frozen=True)
 class MigrationParams:
     """The migration request, from ``activityParams["all-activities"]``."""
@@ -87,117 +67,75 @@ class MigrationParams:
 
     @classmethod
     def from_activity_params(
-        cls, activity_params: dict[str, dict[str, str] | None] | None
+        cls,
+        activity_params: Mapping[str, Mapping[str, str] | None] | None,
+        *,
+        strict: bool = True,
     ) -> MigrationParams:
-        """Validate the string parameters; one error lists every missing key."""
-        field_prefix = f"activityParams[{ALL_ACTIVITIES!r}]"
-        raw = (activity_params or {}).get(ALL_ACTIVITIES)
-        if raw is None:
-            raise ParamError(
-                field_prefix,
-                f"missing; it must hold {', '.join(REQUIRED_PARAMS)}",
+        """Validate the string parameters against `param_schema.PARAMS`; raises
+        `ParamError` naming the first bad field. ``strict=False`` (for runs started before
+        the schema) leaves unknown keys unread instead of refusing them."""
+        if strict:
+            raw = param_schema.checked(activity_params)
+        else:
+            raw = dict((activity_params or {}).get(ALL_ACTIVITIES) or {})
+            missing = [k for k in param_schema.REQUIRED if not raw.get(k, "").strip()]
+            if missing:
+                raise ParamError(
+                    param_schema.FIELD_PREFIX,
+                    f"missing required parameters: {', '.join(missing)}",
+                )
+
+        def value(name: str) -> Any:
+            return param_schema.read(param_schema.BY_NAME[name], raw.get(name))
+
+        def default(name: str) -> Any:
+            found = value(name)
+            return (
+                found
+                if found is not None
+                else param_schema.read(
+                    param_schema.BY_NAME[name], param_schema.BY_NAME[name].default
+                )
             )
-        missing = [key for key in REQUIRED_PARAMS if not raw.get(key, "").strip()]
-        if missing:
-            raise ParamError(field_prefix, f"missing required parameters: {', '.join(missing)}")
-        url = _url(raw["emcoURL"], f"{field_prefix}.emcoURL")
-        source = _source(raw, field_prefix)
+
+        url = value("emcoURL")
+        source = _source(value("sourceClusterProvider"), value("sourceClusterName"))
         return cls(
             dig=DigRef(
                 emco_url=url,
-                project=raw["project"].strip(),
-                composite_app=raw["compositeApp"].strip(),
-                version=raw["compositeAppVersion"].strip(),
-                dig=raw["deploymentIntentGroup"].strip(),
+                project=value("project"),
+                composite_app=value("compositeApp"),
+                version=value("compositeAppVersion"),
+                dig=value("deploymentIntentGroup"),
             ),
-            target=ClusterRef(
-                raw["targetClusterProvider"].strip(), raw["targetClusterName"].strip()
-            ),
-            apps=_apps(raw.get("apps")),
+            target=ClusterRef(value("targetClusterProvider"), value("targetClusterName")),
+            apps=value("apps"),
             source=source,
-            dry_run=_bool(raw.get("dryRun"), f"{field_prefix}.dryRun"),
-            strategy=_strategy(raw.get("strategy"), f"{field_prefix}.strategy"),
-            verify_timeout_seconds=_positive_int(
-                raw.get("verifyTimeoutSeconds"),
-                f"{field_prefix}.verifyTimeoutSeconds",
-                DEFAULT_VERIFY_TIMEOUT_SECONDS,
-            ),
-            clm_url=_url(raw.get("clmURL"), f"{field_prefix}.clmURL") or url,
-            dcm_url=_url(raw.get("dcmURL"), f"{field_prefix}.dcmURL") or url,
-            step_budget_seconds=_positive_int(
-                raw.get("stepBudgetSeconds"),
-                f"{field_prefix}.stepBudgetSeconds",
-                DEFAULT_STEP_BUDGET_SECONDS,
-            ),
-            write_settle_seconds=_positive_int(
-                raw.get("writeSettleSeconds"),
-                f"{field_prefix}.writeSettleSeconds",
-                DEFAULT_WRITE_SETTLE_SECONDS,
-                allow_zero=True,
-            ),
+            dry_run=bool(default("dryRun")),
+            strategy=Strategy(default("strategy")),
+            verify_timeout_seconds=default("verifyTimeoutSeconds"),
+            clm_url=value("clmURL") or url,
+            dcm_url=value("dcmURL") or url,
+            step_budget_seconds=default("stepBudgetSeconds"),
+            write_settle_seconds=default("writeSettleSeconds"),
         )
 
-
-def _url(value: str | None, field: str) -> str:
-    if value is None or not value.strip():
-        return ""
-    url = value.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ParamError(field, f"must be an http(s) URL like http://host:port, got {url!r}")
-    return url
+    @property
+    def urls(self) -> dict[str, str]:
+        """The EMCO base URLs this migration calls, by parameter name."""
+        return {"emcoURL": self.dig.emco_url, "clmURL": self.clm_url, "dcmURL": self.dcm_url}
 
 
-def _apps(value: str | None) -> tuple[str, ...] | None:
-    if value is None or not value.strip():
-        return None
-    return tuple(dict.fromkeys(a.strip() for a in value.split(",") if a.strip()))
-
-
-def _source(raw: dict[str, str], prefix: str) -> ClusterRef | None:
-    provider = raw.get("sourceClusterProvider", "").strip()
-    cluster = raw.get("sourceClusterName", "").strip()
+def _source(provider: str | None, cluster: str | None) -> ClusterRef | None:
     if not provider and not cluster:
         return None
     if not provider or not cluster:
         raise ParamError(
-            prefix, "sourceClusterProvider and sourceClusterName must be given together"
+            param_schema.FIELD_PREFIX,
+            "sourceClusterProvider and sourceClusterName must be given together",
         )
     return ClusterRef(provider, cluster)
-
-
-def _bool(value: str | None, field: str) -> bool:
-    if value is None or value.strip() == "":
-        return False
-    lowered = value.strip().lower()
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    raise ParamError(field, f'must be "true" or "false", got {value!r}')
-
-
-def _strategy(value: str | None, field: str) -> Strategy:
-    if value is None or not value.strip():
-        return Strategy.DIRECT
-    try:
-        return Strategy(value.strip())
-    except ValueError:
-        choices = ", ".join(s.value for s in Strategy)
-        raise ParamError(field, f"must be one of {choices}, got {value!r}") from None
-
-
-def _positive_int(value: str | None, field: str, default: int, *, allow_zero: bool = False) -> int:
-    if value is None or not value.strip():
-        return default
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise ParamError(field, f"must be a whole number of seconds, got {value!r}") from None
-    if number < 0 or (number == 0 and not allow_zero):
-        wanted = "0 or more" if allow_zero else "positive"
-        raise ParamError(field, f"must be {wanted}, got {number}")
-    return number
 
 
 @dataclass(frozen=True)

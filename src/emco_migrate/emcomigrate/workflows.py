@@ -60,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_UPDATE_APP_INTENTS,
         ACTIVITY_VERIFY,
         ALL_ACTIVITIES,
+        ALL_ACTIVITY_NAMES,
         QUERY_CURRENT_STATE,
         QUERY_PROGRESS,
         STATE_COMPLETED,
@@ -95,16 +96,10 @@ ERROR_DIG_LOCKED = "DigBeingMigrated"
 # Behaviour added for correctness under faults (the DIG lock, the compensation's checks and
 # final read-back): runs started before it replay without it (docs/ARCHITECTURE.md).
 PATCH_FAULT_SAFETY = "fault-safety-1"
-
-ALL_ACTIVITY_NAMES = (
-    ACTIVITY_GET_DIG_APP_INTENTS,
-    ACTIVITY_UPDATE_APP_INTENTS,
-    ACTIVITY_DO_DIG_UPDATE,
-    ACTIVITY_SNAPSHOT,
-    ACTIVITY_APPLY_APP_INTENTS,
-    ACTIVITY_VERIFY,
-    ACTIVITY_ROLLBACK,
-)
+# Strict input (the declared parameter schema, our task queue only) and no workflow task
+# that fails forever: an unexpected error in this code fails the run instead.
+PATCH_STRICT_INPUT = "strict-input-1"
+ERROR_INTERNAL = "MigrationInternalError"
 
 # Compensation steps must not give up after one EMCO hiccup: retried for several minutes
 # (20 attempts, 1 s to 30 s apart: about 8 minutes); a worker that dies mid-step is noticed
@@ -163,6 +158,11 @@ def _cause(err: BaseException) -> str:
     return err.message if isinstance(err, FailureError) else str(err)
 
 
+def _describe_bug(err: Exception) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text[:300]}" if text else type(err).__name__
+
+
 def _error_type(err: BaseException) -> str | None:
     """The ApplicationError type behind an activity failure (None for timeouts etc.)."""
     while isinstance(err, ActivityError | ApplicationError):
@@ -183,6 +183,7 @@ class EmcoMigrateWorkflow:
         self._progress = Progress()
         self._options: dict[str, ActivitySettings] = {}
         self._safe = False
+        self._strict = False
         self._lock: ChildWorkflowHandle[Any, Any] | None = None
         # The DIG revisions this run may have left: the snapshot's, then each update's
         # (both while an update's outcome is unknown).
@@ -207,15 +208,28 @@ class EmcoMigrateWorkflow:
     async def run(self, value: RawValue = None) -> RawValue:  # type: ignore[assignment]
         """Migrate, verify, and undo everything if that fails or is cancelled."""
         self._safe = workflow.patched(PATCH_FAULT_SAFETY)
+        self._strict = workflow.patched(PATCH_STRICT_INPUT)
         # Not `finally`: a worker evicting the run (shutdown, cache) closes this coroutine,
         # and no command may be issued then.
         try:
             result = await self._run(value)
-        except (Exception, asyncio.CancelledError):
+        except (FailureError, asyncio.CancelledError):
             await self._release()
             raise
+        except Exception as err:
+            await self._release()
+            if not self._strict:
+                raise
+            # Raised as is, it would fail the workflow task, retried forever without a word.
+            raise self._internal_error(err) from None
         await self._release()
         return result
+
+    def _internal_error(self, err: Exception) -> ApplicationError:
+        workflow.logger.error("internal error in the migration workflow", exc_info=err)
+        self._progress.phase = Phase.FAILED
+        self._progress.message = f"internal error in the workflow: {_describe_bug(err)}"
+        return ApplicationError(self._progress.message, type=ERROR_INTERNAL, non_retryable=True)
 
     async def _run(self, value: RawValue | None) -> RawValue:
         progress = self._progress
@@ -249,13 +263,18 @@ class EmcoMigrateWorkflow:
                 ) from None
             progress.phase = Phase.CANCELLED
             raise CancelledError(summary) from None
-        except (ActivityError, ApplicationError) as err:
+        except Exception as err:
+            if not isinstance(err, ActivityError | ApplicationError) and not self._strict:
+                raise
             # _step's errors already name the step ("VerifyMigration failed: ...").
-            failure = (
-                _cause(err)
-                if isinstance(err, ApplicationError) and err.type == ERROR_STEP_FAILED
-                else f"{self._state} failed: {_cause(err)}"
-            )
+            if isinstance(err, ApplicationError) and err.type == ERROR_STEP_FAILED:
+                failure = _cause(err)
+            elif isinstance(err, ActivityError | ApplicationError):
+                failure = f"{self._state} failed: {_cause(err)}"
+            else:  # a bug here must still undo what was written
+                workflow.logger.error("internal error during %s", self._state, exc_info=err)
+                failure = f"internal error in the workflow during {self._state}: "
+                failure += _describe_bug(err)
             summary = await self._undo(params, snapshot, failure)
             raise ApplicationError(
                 summary,
@@ -275,7 +294,9 @@ class EmcoMigrateWorkflow:
         plan."""
         spec = decode_input(value)
         try:
-            configured = resolve_activity_options(spec.activity_options, ALL_ACTIVITY_NAMES)
+            configured = resolve_activity_options(
+                spec.activity_options, ALL_ACTIVITY_NAMES, strict=self._strict
+            )
             self._options = {name: s.with_heartbeat_floor() for name, s in configured.items()}
             raised = sorted(n for n in configured if configured[n] != self._options[n])
             if raised:
@@ -284,7 +305,7 @@ class EmcoMigrateWorkflow:
                     ", ".join(raised),
                     HEARTBEAT_FLOOR,
                 )
-            params = MigrationParams.from_activity_params(spec.activity_params)
+            params = MigrationParams.from_activity_params(spec.activity_params, strict=self._strict)
             verify = verification_settings(
                 self._options[ACTIVITY_VERIFY], params.verify_timeout_seconds
             )

@@ -114,13 +114,7 @@ def start_settings(
             ),
         )
     except OptionsError as err:
-        raise InvalidSpec(err.field, _reason(err)) from None
-
-
-def _reason(err: OptionsError) -> str:
-    text = str(err)
-    prefix = f"{err.field}: "
-    return text[len(prefix) :] if text.startswith(prefix) else text
+        raise InvalidSpec(err.field, err.reason) from None
 
 
 def memo_payloads(memo: Mapping[str, Any] | None) -> dict[str, RawValue] | None:

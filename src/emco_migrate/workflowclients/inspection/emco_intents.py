@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from emco_migrate.emcomigrate.emco_client import dig_path
+from emco_migrate.emcomigrate.emco_client import answer_text, dig_path
+from emco_migrate.emcomigrate.endpoints import request_url
 from emco_migrate.emcomigrate.guards import cluster_names, same_placement
 from emco_migrate.emcomigrate.types import DigRef
 
@@ -113,7 +114,7 @@ async def _read(http: httpx.AsyncClient, dig: DigRef, planned: PlannedIntent) ->
         dig, "generic-placement-intents", planned.placement_intent, "app-intents",
         planned.app_intent,
     )  # fmt: skip
-    url = dig.emco_url.rstrip("/") + url_path
+    url = request_url(dig.emco_url, url_path)
     try:
         # EMCO answers single resources 406 without this Accept header.
         response = await http.get(url, headers={"Accept": "application/json"}, timeout=EMCO_TIMEOUT)
@@ -123,7 +124,7 @@ async def _read(http: httpx.AsyncClient, dig: DigRef, planned: PlannedIntent) ->
     if response.status_code == 404:
         return IntentInEmco(planned, IntentState.MISSING)
     if response.status_code != 200:
-        text = " ".join(response.text.split()) or response.reason_phrase
+        text = answer_text(response)
         reason = _cut(f"EMCO answered {response.status_code} to GET {url_path}: {text}")
         return IntentInEmco(planned, IntentState.UNKNOWN, reason=reason)
     try:

@@ -13,7 +13,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from emco_migrate import gowire
 from emco_migrate.emcomigrate.dig_lock import lock_id
-from emco_migrate.emcomigrate.names import TASK_QUEUE, WORKFLOW_NAME
+from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy, UrlRefused
+from emco_migrate.emcomigrate.names import ALL_ACTIVITY_NAMES, TASK_QUEUE, WORKFLOW_NAME
+from emco_migrate.emcomigrate.options import OptionsError, resolve_activity_options
+from emco_migrate.emcomigrate.param_schema import FIELD_PREFIX
 from emco_migrate.emcomigrate.types import MigrationParams, ParamError
 from emco_migrate.errors import UserError
 from emco_migrate.gowire import TemporalSpec, WorkflowParamsSpec
@@ -44,8 +47,13 @@ class MigrateWorkflowClient:
     """The ``migrate_workflowclient``: validates the spec and starts the workflow by name.
 
     Unlike the Go client it requires ``workflowStartOptions.ID`` (a random ID could never
-    be queried or cancelled through EMCO), and it always uses the migrate task queue.
+    be queried or cancelled through EMCO), it always uses the migrate task queue, and it
+    refuses, before anything starts, parameters and activity options the workflow would
+    refuse and EMCO URLs outside ``policy`` (default: ``EMCO_MIGRATE_ALLOW_EMCO_URLS``).
     """
+
+    def __init__(self, policy: EmcoUrlPolicy | None = None) -> None:
+        self.policy = policy if policy is not None else EmcoUrlPolicy.from_sources(None)
 
     async def start(self, client: Client, spec: TemporalSpec) -> StartedWorkflow:
         """Start EmcoMigrateWorkflow; return once Temporal has accepted it."""
@@ -77,8 +85,12 @@ class MigrateWorkflowClient:
         )
 
     def check(self, spec: TemporalSpec) -> StartSettings:
-        """Validate the spec without Temporal (search attributes are typed only at start)."""
-        return start_settings(replace(spec.start_options, search_attributes=None))
+        """Validate the spec without Temporal (search attributes are typed only at start):
+        the start options, the workflow's parameters and activity options as the workflow
+        will read them, and the EMCO URLs against the allowlist."""
+        settings = start_settings(replace(spec.start_options, search_attributes=None))
+        check_workflow_params(spec.params, self.policy)
+        return settings
 
     async def settings(self, client: Client, spec: TemporalSpec) -> StartSettings:
         """The validated start options, search attributes typed as the namespace has them."""
@@ -87,6 +99,23 @@ class MigrateWorkflowClient:
             return settings
         types = await registered_search_attributes(client)
         return start_settings(spec.start_options, types)
+
+
+def check_workflow_params(params: WorkflowParamsSpec, policy: EmcoUrlPolicy) -> MigrationParams:
+    """The migration parameters, checked as the workflow checks them; raises `InvalidSpec`
+    naming the field."""
+    prefix = "workflowParams."
+    try:
+        resolve_activity_options(params.activity_options, ALL_ACTIVITY_NAMES, strict=True)
+        migration = MigrationParams.from_activity_params(params.activity_params)
+    except (OptionsError, ParamError) as err:
+        raise InvalidSpec(prefix + err.field, err.reason) from None
+    for name, url in migration.urls.items():
+        try:
+            policy.check(url)
+        except UrlRefused as err:
+            raise InvalidSpec(f"{prefix}{FIELD_PREFIX}.{name}", str(err)) from None
+    return migration
 
 
 class DigBeingMigrated(WorkflowAlreadyRunning):
@@ -106,13 +135,10 @@ async def refuse_if_dig_locked(client: Client, spec: TemporalSpec, workflow_id: 
     """Raise `DigBeingMigrated` when a running migration holds the DIG's lock.
 
     The workflow takes the lock itself (two starts at the same instant are told apart
-    there); this only lets the caller hear the refusal at once. Parameters that do not
-    parse are left for the workflow to report.
+    there); this only lets the caller hear the refusal at once. ``spec`` has passed
+    `MigrateWorkflowClient.check`.
     """
-    try:
-        params = MigrationParams.from_activity_params(spec.params.activity_params)
-    except ParamError:
-        return
+    params = MigrationParams.from_activity_params(spec.params.activity_params)
     if params.dry_run:
         return
     try:
