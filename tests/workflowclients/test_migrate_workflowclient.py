@@ -250,7 +250,7 @@ def test_start_refuses_a_bad_spec_in_one_line(
     code = cli.main(["start", "-a", str(spec_file), "--address", f"127.0.0.1:{free_port()}"])
 
     err = capsys.readouterr().err.strip()
-    assert code != 0
+    assert code == 2
     assert "\n" not in err
     assert message in err
 

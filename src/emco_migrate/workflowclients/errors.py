@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
 
 class InvalidSpec(UserError):
-    """A WfTemporalSpec (or option in it) that cannot be started; ``field`` names the culprit."""
+    """A WfTemporalSpec (or option in it) that cannot be started; ``field`` names the culprit.
+    The CLI exits 2, as for any other wrong usage."""
+
+    exit_code = 2
 
     def __init__(self, field: str | None, reason: str) -> None:
         super().__init__(f"{field}: {reason}" if field else reason)

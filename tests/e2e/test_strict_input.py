@@ -1,0 +1,221 @@
+"""Strict input (issue 10): a bad request is refused before anything starts, at /invoke
+(400 naming the field) and by `start` (one line, exit 2); the workflow refuses it again
+before any write; EMCO URLs are base URLs, checked against the allowlist, and a non-EMCO
+answer's body is never shown. Real dev server, the emulator over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
+from emco_migrate.temporal_connection import TemporalSettings
+from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
+from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
+from emco_migrate.workflowclients.registry import WorkflowClientRegistry
+from support.emulator import Emulator, SampleSetup
+from support.stack import Starter, vector_input
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+INVOKE = "/invoke/migrate_workflowclient"
+FIELD = "workflowParams.activityParams['all-activities']"
+CANARY = f"CANARY-{uuid.uuid4().hex}"
+
+# (extra params, field that must be named, words of the reason)
+BAD_PARAMS: list[tuple[dict[str, str], str, str]] = [
+    ({"DryRun": "true"}, f"{FIELD}.DryRun", "did you mean 'dryRun'?"),
+    ({"dry_run": "true"}, f"{FIELD}.dry_run", "did you mean 'dryRun'?"),
+    ({"colour": "blue"}, f"{FIELD}.colour", "unknown parameter 'colour'"),
+    ({"strategy": "bogus"}, f"{FIELD}.strategy", "must be one of direct, make-before-break"),
+    ({"dryRun": "maybe"}, f"{FIELD}.dryRun", 'must be "true" or "false"'),
+    ({"verifyTimeoutSeconds": "-5"}, f"{FIELD}.verifyTimeoutSeconds", "between 1 and 604800"),
+    ({"verifyTimeoutSeconds": "300000000000"}, f"{FIELD}.verifyTimeoutSeconds", "between"),
+    ({"verifyTimeoutSeconds": "1" + "0" * 20}, f"{FIELD}.verifyTimeoutSeconds", "between"),
+    ({"project": ""}, FIELD, "missing required parameters: project"),
+    ({"emcoURL": "http://emco/secret?"}, f"{FIELD}.emcoURL", "must not have a query"),
+    ({"emcoURL": "http://emco/secret#"}, f"{FIELD}.emcoURL", "must not have a fragment"),
+    ({"clmURL": "http://u:pw@emco:1"}, f"{FIELD}.clmURL", "must not carry user info"),
+    ({"dcmURL": "http://emco:1/x?y"}, f"{FIELD}.dcmURL", "must not have a query"),
+]
+BAD_OPTIONS: list[tuple[dict[str, Any], str, str]] = [
+    (
+        {"DoDigUpdat": {"StartToCloseTimeout": 10**9}},
+        "workflowParams.activityOptions['DoDigUpdat']",
+        "did you mean 'DoDigUpdate'?",
+    ),
+    (
+        {"all-activities": {"StartToCloseTimeout": 10**9, "TaskQueue": "nobody-polls"}},
+        "workflowParams.activityOptions['all-activities'].TaskQueue",
+        "the only task queue",
+    ),
+    (
+        {"all-activities": {"StartToCloseTimeout": 10**9, "ActivityID": "a" * 100_000}},
+        "workflowParams.activityOptions['all-activities'].ActivityID",
+        "at most 255",
+    ),
+]
+
+
+def invoke_body(setup: SampleSetup, workflow_id: str, options: Any = None, **params: str) -> bytes:
+    workflow_params = json.loads(
+        vector_input(options=options, **{**setup.activity_params(), **params})
+    )
+    if params.get("project") == "":
+        del workflow_params["activityParams"]["all-activities"]["project"]
+    spec = {
+        "workflowClientName": "migrate_workflowclient",
+        "workflowStartOptions": {"ID": workflow_id, "TaskQueue": "MIGRATION_TASK_Q"},
+        "workflowParams": workflow_params,
+    }
+    return json.dumps(spec).encode()
+
+
+async def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``emco-migrate ARGS`` as a user runs it."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "emco_migrate", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+
+
+async def not_started(client: Client, workflow_id: str) -> bool:
+    try:
+        await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as err:
+        return err.status is RPCStatusCode.NOT_FOUND
+    return False
+
+
+@pytest.fixture
+async def invoke(temporal_address: str) -> Iterator[Any]:
+    settings = HttpServerSettings(temporal=TemporalSettings(address=temporal_address))
+    registry = WorkflowClientRegistry(
+        {"migrate_workflowclient": MigrateWorkflowClient(EmcoUrlPolicy())}
+    )
+    app = create_app(settings, registry=registry)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://wfc") as http:
+            yield http
+
+
+def _cases() -> list[tuple[dict[str, str], Any, str, str]]:
+    return [(p, None, f, r) for p, f, r in BAD_PARAMS] + [({}, o, f, r) for o, f, r in BAD_OPTIONS]
+
+
+@pytest.mark.parametrize(("params", "options", "field", "reason"), _cases())
+async def test_bad_requests_are_refused_at_invoke_and_by_start_before_anything(
+    invoke: httpx.AsyncClient,
+    temporal_client: Client,
+    temporal_address: str,
+    emulator: Emulator,
+    sample_setup: SampleSetup,
+    tmp_path: Path,
+    params: dict[str, str],
+    options: Any,
+    field: str,
+    reason: str,
+) -> None:
+    emulator.clear_requests()
+    workflow_id = f"strict-{uuid.uuid4()}"
+    body = invoke_body(sample_setup, workflow_id, options, **params)
+
+    response = await invoke.post(INVOKE, content=body)
+
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    assert answer["field"] == field
+    assert reason in answer["error"]
+
+    spec = tmp_path / "spec.json"
+    spec.write_bytes(body)
+    start = await cli("start", "-a", str(spec), "--address", temporal_address)
+    assert start.returncode == 2, start.stderr
+    [line] = start.stderr.strip().splitlines()
+    assert field in line and reason in line
+
+    assert await not_started(temporal_client, workflow_id)
+    assert emulator.requests() == []
+
+
+async def test_the_workflow_refuses_bad_params_itself_before_any_write(
+    worker: Worker, starter: Starter, emulator: Emulator, sample_setup: SampleSetup
+) -> None:
+    # Started without our clients (e.g. by `temporal workflow start`): the workflow checks.
+    emulator.clear_requests()
+    params = {**sample_setup.activity_params(), "DryRun": "true"}
+    handle = await starter.start(vector_input(**params))
+
+    with pytest.raises(WorkflowFailureError) as caught:
+        await handle.result()
+
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidWorkflowParams"
+    assert "did you mean 'dryRun'?" in cause.message
+    assert emulator.requests() == []
+
+
+class Canary(BaseHTTPRequestHandler):
+    """An internal page that must never be shown: every path answers with the canary."""
+
+    def do_GET(self) -> None:
+        page = f"<html><body>internal page {CANARY}</body></html>".encode()
+        status = 200 if self.path.startswith("/v2/projects") and "status" not in self.path else 404
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def canary_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Canary)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+async def test_a_canary_given_as_emco_url_never_has_its_body_shown(
+    worker: Worker,
+    starter: Starter,
+    sample_setup: SampleSetup,
+    canary_url: str,
+    temporal_address: str,
+) -> None:
+    params = {**sample_setup.activity_params(), "emcoURL": f"{canary_url}/secret/"}
+    handle = await starter.start(vector_input(**params))
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+
+    status = await cli("status", handle.id, "--address", temporal_address)
+    history = json.dumps((await handle.fetch_history()).to_json_dict())
+    assert "text/html" in status.stdout, status.stdout  # what answered is named
+    assert CANARY not in status.stdout + status.stderr
+    assert CANARY not in history
