@@ -24,12 +24,15 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
+from emco_migrate.emcomigrate.progress import AppStatus, Progress
 from emco_migrate.temporal_connection import TemporalSettings
 from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
 from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
 from emco_migrate.workflowclients.registry import WorkflowClientRegistry
 from support.emulator import Emulator, SampleSetup
 from support.stack import Starter, vector_input
+
+from .helpers import app_intent
 
 pytestmark = pytest.mark.integration
 
@@ -219,3 +222,55 @@ async def test_a_canary_given_as_emco_url_never_has_its_body_shown(
     assert "text/html" in status.stdout, status.stdout  # what answered is named
     assert CANARY not in status.stdout + status.stderr
     assert CANARY not in history
+
+
+async def test_a_bug_before_any_write_fails_the_run_instead_of_its_tasks(
+    worker: Worker,
+    starter: Starter,
+    emulator: Emulator,
+    sample_setup: SampleSetup,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(self: Progress, snapshot: object) -> None:
+        raise RuntimeError("planned() is broken")
+
+    monkeypatch.setattr(Progress, "planned", broken)
+    emulator.clear_requests()
+    handle = await starter.start(vector_input(**sample_setup.activity_params()))
+
+    with pytest.raises(WorkflowFailureError) as caught:
+        await asyncio.wait_for(handle.result(), 30)
+
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "MigrationInternalError"
+    assert cause.message == "internal error in the workflow: RuntimeError: planned() is broken"
+    assert emulator.requests() == []
+
+
+async def test_a_bug_after_a_write_undoes_it_and_fails_the_run(
+    worker: Worker,
+    starter: Starter,
+    emulator: Emulator,
+    sample_setup: SampleSetup,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mark = Progress.mark
+
+    def broken(self: Progress, status: AppStatus) -> None:
+        if status is AppStatus.VERIFYING:
+            raise KeyError("verifying")
+        mark(self, status)
+
+    monkeypatch.setattr(Progress, "mark", broken)
+    before = app_intent(sample_setup)["spec"]["intent"]
+    handle = await starter.start(vector_input(**sample_setup.activity_params()))
+
+    with pytest.raises(WorkflowFailureError) as caught:
+        await asyncio.wait_for(handle.result(), 60)
+
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "MigrationRolledBack"
+    assert "internal error in the workflow during DoDigUpdate: KeyError: 'verifying'" in (
+        cause.message
+    )
+    assert app_intent(sample_setup)["spec"]["intent"] == before
