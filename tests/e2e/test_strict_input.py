@@ -274,3 +274,26 @@ async def test_a_bug_after_a_write_undoes_it_and_fails_the_run(
         cause.message
     )
     assert app_intent(sample_setup)["spec"]["intent"] == before
+
+
+async def test_an_emco_url_outside_the_allowlist_is_400_at_invoke(
+    temporal_address: str, temporal_client: Client, sample_setup: SampleSetup
+) -> None:
+    settings = HttpServerSettings(
+        temporal=TemporalSettings(address=temporal_address),
+        allowed_emco_urls=("http://emco.example:30415",),
+    )
+    app = create_app(settings)
+    workflow_id = f"strict-{uuid.uuid4()}"
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://wfc") as http:
+            response = await http.post(INVOKE, content=invoke_body(sample_setup, workflow_id))
+
+    assert response.status_code == 400
+    assert response.json()["field"] == f"{FIELD}.emcoURL"
+    assert (
+        "is not allowed on this deployment (allowed: http://emco.example:30415"
+        in (response.json()["error"])
+    )
+    assert await not_started(temporal_client, workflow_id)

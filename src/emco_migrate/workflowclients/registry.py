@@ -18,12 +18,14 @@ from typing import Protocol, runtime_checkable
 
 from temporalio.client import Client
 
+from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
 from emco_migrate.emcomigrate.names import MIGRATE_WORKFLOW_CLIENT
 from emco_migrate.gowire import TemporalSpec
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "emco_migrate.workflowclients"
+BUILT_IN = "emco_migrate.workflowclients.migrate_workflowclient.client:MigrateWorkflowClient"
 
 # What `/invoke/{name}` accepts (also what may be looked up as DIR/<name> in --exec-dir).
 CLIENT_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
@@ -63,8 +65,11 @@ class WorkflowClientRegistry:
         self._clients = dict(clients)
 
     @classmethod
-    def from_entry_points(cls, group: str = ENTRY_POINT_GROUP) -> WorkflowClientRegistry:
-        """Load every client declared in ``group``, plus the built-in migrate client.
+    def from_entry_points(
+        cls, group: str = ENTRY_POINT_GROUP, *, policy: EmcoUrlPolicy | None = None
+    ) -> WorkflowClientRegistry:
+        """Load every client declared in ``group``, plus the built-in migrate client (which
+        refuses EMCO URLs outside ``policy``; default: ``EMCO_MIGRATE_ALLOW_EMCO_URLS``).
 
         A client that fails to load is logged and left out, so one broken plugin does
         not take the server down; requests for it then get 404.
@@ -73,8 +78,12 @@ class WorkflowClientRegistry:
             MigrateWorkflowClient,
         )
 
-        clients: dict[str, WorkflowClient] = {MIGRATE_WORKFLOW_CLIENT: MigrateWorkflowClient()}
+        clients: dict[str, WorkflowClient] = {
+            MIGRATE_WORKFLOW_CLIENT: MigrateWorkflowClient(policy)
+        }
         for entry in _unique(entry_points(group=group)):
+            if entry.value == BUILT_IN:
+                continue  # ours, declared for discoverability: the one above has the policy
             if not is_valid_client_name(entry.name):
                 log.warning("ignoring workflow client %r: invalid name", entry.name)
                 continue

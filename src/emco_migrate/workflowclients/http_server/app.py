@@ -2,14 +2,15 @@
 
 It starts the workflow through an in-process workflow client (or an executable from
 ``--exec-dir``) and answers 204 as soon as Temporal has accepted the start. Every error
-is JSON ``{"error": ..., ...}`` with a status code that says whose fault it is.
+is JSON ``{"error": ..., ...}`` with a status code that says whose fault it is. With a
+bearer token configured, ``POST /invoke`` needs it; the probes stay open.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +24,7 @@ from starlette.exceptions import HTTPException
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
+from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
 from emco_migrate.errors import TemporalUnreachable
 from emco_migrate.gowire import TemporalSpec, WireError
 from emco_migrate.temporal_connection import TemporalSettings, connect, short_reason
@@ -37,6 +39,7 @@ from emco_migrate.workflowclients.http_server.execdir import (
     ExecClientTimedOut,
     ExecDirectory,
 )
+from emco_migrate.workflowclients.http_server.security import BearerToken, TlsFiles
 from emco_migrate.workflowclients.registry import (
     WorkflowClient,
     WorkflowClientRegistry,
@@ -58,15 +61,33 @@ class HttpServerSettings:
     exec_timeout: float = DEFAULT_TIMEOUT_SECONDS
     max_body_bytes: int = MAX_BODY_BYTES
     readiness_timeout: float = READINESS_TIMEOUT_SECONDS
+    # None: POST /invoke is open to anyone who can reach the port (EMCO's workflowmgr
+    # sends no Authorization header; a token is for a proxy in front, or other callers).
+    auth_token: BearerToken | None = None
+    # emcoURL patterns a workflow may call; empty: any. Enforced where params are checked.
+    allowed_emco_urls: tuple[str, ...] = ()
+    # None: plain HTTP. Used by the server process (`main.serve`), not by the app.
+    tls: TlsFiles | None = None
 
 
 class ApiError(Exception):
     """An error answer: status code, message and extra JSON members."""
 
+    headers: Mapping[str, str] = {}
+
     def __init__(self, status: int, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.status = status
         self.body: dict[str, Any] = {"error": message, **extra}
+
+
+class Unauthorized(ApiError):
+    """401 with the challenge RFC 6750 asks for."""
+
+    headers = {"WWW-Authenticate": "Bearer"}
+
+    def __init__(self, message: str) -> None:
+        super().__init__(401, message)
 
 
 def create_app(
@@ -85,13 +106,22 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.temporal = temporal_client or await connect(settings.temporal, lazy=True)
-        app.state.registry = registry or WorkflowClientRegistry.from_entry_points()
+        app.state.registry = registry or WorkflowClientRegistry.from_entry_points(
+            policy=EmcoUrlPolicy(settings.allowed_emco_urls)
+        )
         log.info(
             "serving workflow clients %s%s; Temporal at %s",
             ", ".join(app.state.registry.names()),
             f" and executables in {settings.exec_dir}" if settings.exec_dir else "",
             settings.temporal.describe(),
         )
+        if settings.auth_token is None:
+            log.warning(
+                "no --auth-token-file given: POST /invoke is unauthenticated, anyone who "
+                "can reach this port can start workflows"
+            )
+        if not settings.allowed_emco_urls:
+            log.warning("no --allow-emco-url given: workflows may call any emcoURL")
         yield
 
     app = FastAPI(
@@ -107,7 +137,7 @@ def create_app(
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(exc.body, status_code=exc.status)
+        return JSONResponse(exc.body, status_code=exc.status, headers=dict(exc.headers))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -151,6 +181,8 @@ def create_app(
     @app.post("/invoke/{workflow_client_name}", status_code=204)
     async def invoke(workflow_client_name: str, request: Request) -> Response:
         """Start the workflow EMCO asks for; 204 as soon as it is started."""
+        if settings.auth_token is not None:
+            _authorize(request, settings.auth_token)
         name = workflow_client_name
         if not is_valid_client_name(name):
             raise ApiError(
@@ -178,6 +210,23 @@ def create_app(
         return Response(status_code=204)
 
     return app
+
+
+def _authorize(request: Request, token: BearerToken) -> None:
+    """Refuse, before the body is read, a request without the right bearer token."""
+    authorization = request.headers.get("authorization")
+    if token.matches(authorization):
+        return
+    scheme = (authorization or "").strip().partition(" ")[0]
+    reason = "wrong bearer token" if scheme.lower() == "bearer" else "missing bearer token"
+    log.warning(
+        "refused %s %s from %s: %s",
+        request.method,
+        request.url.path,
+        request.client.host if request.client else "?",
+        reason,
+    )
+    raise Unauthorized(f"{reason}: send 'Authorization: Bearer <token>'")
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
