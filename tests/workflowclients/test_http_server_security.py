@@ -459,7 +459,7 @@ async def test_server_process_requires_the_token_and_never_logs_it(
         http_server(
             tmp_path,
             temporal_address,
-            "--allow-emco-url", "http://127.0.0.1:*",
+            "--allow-emco-url", "http://192.168.1.201:30415",
             ready=http,
             env={http_server_main.AUTH_TOKEN_FILE_VARIABLE: str(token_file)},
         ) as server,
