@@ -23,9 +23,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from emco_migrate.emcomigrate.emco_client import new_http_client
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
+from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.emcomigrate.progress import AppStatus, Progress
 from emco_migrate.temporal_connection import TemporalSettings
+from emco_migrate.worker.main import activity_methods, workflow_classes
 from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
 from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
 from emco_migrate.workflowclients.registry import WorkflowClientRegistry
@@ -297,3 +300,27 @@ async def test_an_emco_url_outside_the_allowlist_is_400_at_invoke(
         in (response.json()["error"])
     )
     assert await not_started(temporal_client, workflow_id)
+
+
+async def test_the_worker_refuses_an_emco_url_outside_its_allowlist_without_retrying(
+    temporal_client: Client, starter: Starter, emulator: Emulator, sample_setup: SampleSetup
+) -> None:
+    # Started straight on Temporal, past our HTTP server: the worker's own check holds.
+    emulator.clear_requests()
+    policy = EmcoUrlPolicy(("http://emco.example:30415",))
+    async with new_http_client() as http, Worker(
+        temporal_client,
+        task_queue=TASK_QUEUE,
+        workflows=workflow_classes(),
+        activities=activity_methods(http, policy),
+    ):  # fmt: skip
+        handle = await starter.start(vector_input(**sample_setup.activity_params()))
+        with pytest.raises(WorkflowFailureError) as caught:
+            await asyncio.wait_for(handle.result(), 30)
+
+    message = str(caught.value.cause)
+    assert f"emcoURL '{sample_setup.url}' is not allowed on this deployment" in message
+    history = await handle.fetch_history()
+    attempts = [e for e in history.events if e.HasField("activity_task_started_event_attributes")]
+    assert [e.activity_task_started_event_attributes.attempt for e in attempts] == [1]
+    assert emulator.requests() == []

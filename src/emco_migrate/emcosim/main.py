@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
+import sqlite3
+from pathlib import Path
 
 import uvicorn
 
@@ -15,6 +18,7 @@ from emco_migrate.emcosim.settings import (
     EmulatorSettings,
     default_db_path,
 )
+from emco_migrate.emcosim.store import Database
 from emco_migrate.errors import UserError
 from emco_migrate.serving import GracefulServer
 
@@ -76,16 +80,70 @@ def check_listen(host: str, port: int) -> None:
         raise UserError(f"cannot listen on {host}:{port}: {err.strerror or err}") from err
 
 
+def open_state(db: str) -> Database:
+    """The emulator's state file, or a `UserError` naming ``--db`` and what is wrong with it."""
+    if db != ":memory:":
+        path = Path(db)
+        if path.is_dir():
+            raise UserError(f"--db {db} is a directory")
+        if path.exists() and not path.is_file():
+            raise UserError(f"--db {db} is not a regular file")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise UserError(
+                f"--db {db}: cannot create its directory: {_blocked(path.parent, err)}"
+            ) from err
+    try:
+        return Database(db)
+    except sqlite3.Error as err:
+        raise UserError(f"--db {db} {_sqlite_problem(Path(db), err)}") from err
+    except OSError as err:
+        raise UserError(f"--db {db} cannot be opened: {_reason(err)}") from err
+
+
+def _blocked(directory: Path, err: OSError) -> str:
+    """Why ``directory`` could not be created: a file in its way, or the OS's reason."""
+    for ancestor in (directory, *directory.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                return f"{ancestor} is not a directory"
+            break
+    return f"{_reason(err)} ({err.filename or directory})"
+
+
+def _reason(err: OSError) -> str:
+    return os.strerror(err.errno).lower() if err.errno else str(err)
+
+
+def _sqlite_problem(path: Path, err: sqlite3.Error) -> str:
+    """What SQLite's error means for the file, by its (primary) result code."""
+    code = err.sqlite_errorcode & 0xFF
+    if code == sqlite3.SQLITE_NOTADB:
+        return "is not an SQLite database"
+    if code == sqlite3.SQLITE_CORRUPT:
+        return "is a corrupt SQLite database"
+    if code == sqlite3.SQLITE_READONLY:
+        return "is read-only: the file and its directory must be writable"
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return "is locked by another process"
+    if code == sqlite3.SQLITE_CANTOPEN:
+        writable = path if path.exists() else path.parent
+        if not os.access(writable, os.R_OK | os.W_OK):
+            return f"cannot be opened: permission denied ({writable})"
+        return "cannot be opened or created"
+    return f"cannot be used: {err}"
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
-    from emco_migrate.emcosim.app import create_app
-
     settings = settings_from(args)
     check_listen(settings.host, settings.port)
-    try:
-        app = create_app(settings)
-    except OSError as err:
-        raise UserError(f"cannot open the state file {settings.db}: {err}") from err
+    database = open_state(settings.db)
+    # Imported once the cheap checks passed: FastAPI and every route take a while to load.
+    from emco_migrate.emcosim.app import create_app
+
+    app = create_app(settings, db=database)
     log.info(
         "EMCO emulator on http://%s:%d/v2 (state %s, ready delay %gs)",
         settings.host,

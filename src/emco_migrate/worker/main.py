@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
+import ipaddress
 import logging
 import os
 import signal
+import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -21,10 +24,11 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from emco_migrate.emcomigrate.activities import MigrationActivities
 from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow
 from emco_migrate.emcomigrate.emco_client import new_http_client
+from emco_migrate.emcomigrate.endpoints import ALLOW_ENV, EmcoUrlPolicy, UrlRefused
 from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
 from emco_migrate.emcomigrate.workflows import EmcoMigrateWorkflow
-from emco_migrate.errors import UserError
+from emco_migrate.errors import AddressInUse, UserError
 from emco_migrate.temporal_connection import TemporalSettings, connect
 
 HELP = "run the worker that executes EmcoMigrateWorkflow"
@@ -38,6 +42,9 @@ DEFAULT_MAX_CONCURRENT_ACTIVITIES = 1000
 # short history when its next task arrives. Migrations parked for minutes in verification are
 # the least recently used, so they are the ones evicted beyond this many.
 DEFAULT_MAX_CACHED_WORKFLOWS = 250
+# Metrics stay on this host unless asked: the Helm chart passes 0.0.0.0 so Prometheus can
+# scrape the pod.
+DEFAULT_METRICS_HOST = "127.0.0.1"
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +63,10 @@ class WorkerSettings:
     temporal: TemporalSettings
     drain_timeout: float = DEFAULT_DRAIN_SECONDS
     metrics_port: int = 0
+    metrics_host: str = DEFAULT_METRICS_HOST
     max_concurrent_activities: int = DEFAULT_MAX_CONCURRENT_ACTIVITIES
     max_cached_workflows: int = DEFAULT_MAX_CACHED_WORKFLOWS
+    emco_urls: EmcoUrlPolicy = field(default_factory=EmcoUrlPolicy)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,6 +96,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: EMCO_MIGRATE_METRICS_PORT or 0 = off)",
     )
     parser.add_argument(
+        "--metrics-host",
+        default=os.environ.get("EMCO_MIGRATE_METRICS_HOST", DEFAULT_METRICS_HOST),
+        metavar="HOST",
+        help="IP address the metrics endpoint listens on; 0.0.0.0 or :: for every interface "
+        f"(default: EMCO_MIGRATE_METRICS_HOST or {DEFAULT_METRICS_HOST})",
+    )
+    parser.add_argument(
         "--max-concurrent-activities",
         type=int,
         default=DEFAULT_MAX_CONCURRENT_ACTIVITIES,
@@ -105,6 +121,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "this are evicted and replayed when needed "
         f"(default: EMCO_MIGRATE_MAX_CACHED_WORKFLOWS or {DEFAULT_MAX_CACHED_WORKFLOWS})",
     )
+    parser.add_argument(
+        "--allow-emco-url",
+        action="append",
+        metavar="PATTERN",
+        help="an EMCO base URL pattern activities may call, e.g. 'http://10.0.0.*:30415' "
+        f"(repeatable; default: {ALLOW_ENV}, comma-separated; none: any emcoURL)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,14 +136,26 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--drain-timeout must not be negative")
     if not 0 <= args.metrics_port <= 65535:
         raise UserError("--metrics-port must be between 0 and 65535")
+    try:
+        ipaddress.ip_address(args.metrics_host)
+    except ValueError:
+        raise UserError(
+            f"--metrics-host {args.metrics_host!r} is not an IP address (e.g. 127.0.0.1, 0.0.0.0)"
+        ) from None
     if args.max_concurrent_activities < 1:
         raise UserError("--max-concurrent-activities must be at least 1")
     if args.max_cached_workflows < 0:
         raise UserError("--max-cached-workflows must not be negative")
+    try:
+        emco_urls = EmcoUrlPolicy.from_sources(args.allow_emco_url)
+    except UrlRefused as err:
+        raise UserError(str(err)) from None
     settings = WorkerSettings(
+        emco_urls=emco_urls,
         temporal=TemporalSettings.load(address=args.address, namespace=args.namespace),
         drain_timeout=args.drain_timeout,
         metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
         max_concurrent_activities=args.max_concurrent_activities,
         max_cached_workflows=args.max_cached_workflows,
     )
@@ -142,11 +177,7 @@ async def serve(
     """
     runtime = None
     if settings.metrics_port:
-        runtime = Runtime(
-            telemetry=TelemetryConfig(
-                metrics=PrometheusConfig(bind_address=f"0.0.0.0:{settings.metrics_port}")
-            )
-        )
+        runtime = metrics_runtime(settings.metrics_host, settings.metrics_port)
     client = await connect(settings.temporal, runtime=runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -158,7 +189,7 @@ async def serve(
             task_queue=TASK_QUEUE,
             workflows=[*workflow_classes(), *extra_workflows],
             activities=[
-                *activity_methods(http),
+                *activity_methods(http, settings.emco_urls),
                 *(extra_activities(http) if extra_activities else ()),
             ],
             max_concurrent_activities=settings.max_concurrent_activities,
@@ -171,6 +202,10 @@ async def serve(
             ),
         )
         log.info("worker polling task queue %s on %s", TASK_QUEUE, settings.temporal.describe())
+        if settings.emco_urls.allows_all:
+            log.warning("no --allow-emco-url given: workflows may call any emcoURL")
+        else:
+            log.info("EMCO URLs allowed: %s", ", ".join(settings.emco_urls.patterns))
         async with worker:
             print(
                 f"emco-migrate worker: polling {TASK_QUEUE} on {settings.temporal.describe()}",
@@ -184,15 +219,45 @@ async def serve(
     log.info("worker stopped")
 
 
+def metrics_runtime(host: str, port: int) -> Runtime:
+    """A Temporal runtime serving Prometheus metrics on ``host:port``, or a one-line error.
+
+    The port is bound (and released) first, as the runtime reports a failed bind only as
+    text while an `OSError` has its errno; nothing connected to the probe, so the port is free
+    again at once.
+    """
+    ipv6 = ipaddress.ip_address(host).version == 6
+    shown = f"[{host}]" if ipv6 else host
+    address = f"{shown}:{port}"
+    family = socket.AF_INET6 if ipv6 else socket.AF_INET
+    try:
+        with socket.create_server((host, port), family=family):
+            pass
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise AddressInUse(shown, port, "--metrics-port") from err
+        reason = os.strerror(err.errno) if err.errno else str(err)  # strerror names the address
+        raise UserError(f"cannot serve metrics on {address}: {reason}") from err
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    except ValueError as err:  # e.g. another process took the port since
+        if "Address already in use" in str(err):
+            raise AddressInUse(shown, port, "--metrics-port") from err
+        raise UserError(f"cannot serve metrics on {address}: {' '.join(str(err).split())}") from err
+
+
 def workflow_classes() -> list[type]:
     """The workflow classes the worker registers (and the replay tests replay)."""
     return [EmcoMigrateWorkflow, DigLockWorkflow]
 
 
-def activity_methods(http: httpx.AsyncClient) -> list[Callable[..., Any]]:
-    """The activity callables the worker registers, sharing one HTTP client."""
-    go = MigrationActivities(http)
-    reversible = ReversibleMigrationActivities(http)
+def activity_methods(
+    http: httpx.AsyncClient, emco_urls: EmcoUrlPolicy | None = None
+) -> list[Callable[..., Any]]:
+    """The activity callables the worker registers, sharing one HTTP client; they call
+    only EMCO URLs ``emco_urls`` allows (default: any)."""
+    go = MigrationActivities(http, emco_urls)
+    reversible = ReversibleMigrationActivities(http, emco_urls)
     return [
         go.get_dig_app_intents,
         go.update_app_intents,
