@@ -4,4 +4,5 @@ pytest_plugins = [
     "support.temporal",
     "support.emulator",
     "support.stack",
+    "support.pki",
 ]

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import shutil
 import signal
 import socket
 import ssl
@@ -28,6 +27,7 @@ from emco_migrate.devstack.processes import free_port
 from emco_migrate.errors import UserError
 from emco_migrate.workflowclients.http_server import main as http_server_main
 from emco_migrate.workflowclients.http_server.security import BearerToken
+from support.pki import Pki, openssl
 from support.waiting import wait_for
 
 from .conftest import AppFactory
@@ -246,82 +246,6 @@ def test_an_empty_allow_emco_url_is_refused() -> None:
 # ----------------------------------------------------------------- certificates
 
 
-@dataclass(frozen=True)
-class Pki:
-    """A throwaway CA, a server certificate for 127.0.0.1, and client certificates."""
-
-    ca: Path
-    server_cert: Path
-    server_key: Path
-    client_cert: Path
-    client_key: Path
-    stranger_cert: Path  # a client certificate from another CA
-    stranger_key: Path
-
-    def client_context(self, *, with_cert: bool = True, stranger: bool = False) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=self.ca)
-        if stranger:
-            context.load_cert_chain(self.stranger_cert, self.stranger_key)
-        elif with_cert:
-            context.load_cert_chain(self.client_cert, self.client_key)
-        return context
-
-
-def _openssl(*args: str | Path) -> None:
-    subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True, timeout=30)
-
-
-def _make_ca(directory: Path, name: str) -> tuple[Path, Path]:
-    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
-    _openssl(
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", key, "-out", cert, "-days", "2", "-subj", f"/CN={name}",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-    )  # fmt: skip
-    return cert, key
-
-
-def _make_leaf(
-    directory: Path, name: str, ca: tuple[Path, Path], extensions: str
-) -> tuple[Path, Path]:
-    cert, key, csr = (directory / f"{name}.{ext}" for ext in ("crt", "key", "csr"))
-    ext_file = directory / f"{name}.ext"
-    ext_file.write_text(
-        "basicConstraints=critical,CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\n"
-        "subjectKeyIdentifier=hash\n"
-        "authorityKeyIdentifier=keyid\n" + extensions
-    )
-    _openssl(
-        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", key, "-out", csr, "-subj", f"/CN={name}",
-    )  # fmt: skip
-    _openssl(
-        "x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1], "-CAcreateserial",
-        "-out", cert, "-days", "2", "-extfile", ext_file,
-    )  # fmt: skip
-    return cert, key
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make test certificates")
-    directory = tmp_path_factory.mktemp("pki")
-    ca = _make_ca(directory, "ca")
-    other_ca = _make_ca(directory, "other-ca")
-    server = _make_leaf(
-        directory,
-        "server",
-        ca,
-        "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    client = _make_leaf(directory, "client", ca, "extendedKeyUsage=clientAuth\n")
-    stranger = _make_leaf(directory, "stranger", other_ca, "extendedKeyUsage=clientAuth\n")
-    return Pki(ca[0], *server, *client, *stranger)
-
-
 def test_tls_cert_and_key_go_together(pki: Pki, capsys: pytest.CaptureFixture[str]) -> None:
     both = "--tls-cert-file and --tls-key-file go together: give both or neither"
     assert _fails_at_start(["--tls-cert-file", str(pki.server_cert)], capsys) == both
@@ -379,7 +303,7 @@ def test_an_encrypted_key_fails_at_start_without_asking_for_a_passphrase(
     pki: Pki, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     encrypted = tmp_path / "encrypted.key"
-    _openssl("pkey", "-in", pki.server_key, "-out", encrypted, "-aes256", "-passout", "pass:x")
+    openssl("pkey", "-in", pki.server_key, "-out", encrypted, "-aes256", "-passout", "pass:x")
     args = ["--tls-cert-file", str(pki.server_cert), "--tls-key-file", str(encrypted)]
 
     err = _fails_at_start(args, capsys)
