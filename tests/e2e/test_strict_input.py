@@ -324,3 +324,23 @@ async def test_the_worker_refuses_an_emco_url_outside_its_allowlist_without_retr
     attempts = [e for e in history.events if e.HasField("activity_task_started_event_attributes")]
     assert [e.activity_task_started_event_attributes.attempt for e in attempts] == [1]
     assert emulator.requests() == []
+
+
+async def test_the_largest_durations_go_accepts_do_not_fail_workflow_tasks(
+    worker: Worker, starter: Starter, sample_setup: SampleSetup
+) -> None:
+    most = 2**63 - 1  # Go's time.Duration range ends here (about 292 years)
+    entry = {
+        "StartToCloseTimeout": most, "ScheduleToCloseTimeout": most,
+        "ScheduleToStartTimeout": most, "HeartbeatTimeout": most,
+        "RetryPolicy": {"InitialInterval": most, "MaximumInterval": most,
+                        "BackoffCoefficient": 1e300, "MaximumAttempts": 2**31 - 1},
+    }  # fmt: skip
+    params = {
+        **sample_setup.activity_params(), "dryRun": "true",
+        "verifyTimeoutSeconds": "604800", "stepBudgetSeconds": "604800",
+        "writeSettleSeconds": "3600",
+    }  # fmt: skip
+    handle = await starter.start(vector_input(options={"all-activities": entry}, **params))
+
+    await asyncio.wait_for(handle.result(), 30)

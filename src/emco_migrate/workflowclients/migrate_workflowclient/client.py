@@ -62,7 +62,7 @@ class MigrateWorkflowClient:
         if options.task_queue and options.task_queue != TASK_QUEUE:
             log.warning(
                 "workflowStartOptions.TaskQueue %r ignored: the migrate workflow runs on %s",
-                options.task_queue,
+                options.task_queue[:80],
                 TASK_QUEUE,
             )
         await refuse_if_dig_locked(client, spec, settings.id)
