@@ -5,21 +5,39 @@ JSON tags: keys are Go field names, durations are integer nanoseconds, every fie
 emitted. Decoding follows Go's `encoding/json`: an exact key match first, else a
 case-insensitive one; the last duplicate wins; unknown keys are ignored; ``null`` leaves a
 field at its zero value; integers must be integer literals. See docs/ARCHITECTURE.md.
+
+Hostile input is refused with a `WireError`, never a crash or a long computation: text nested
+deeper than `MAX_DEPTH` levels (Go allows 10000; EMCO's bodies nest about six deep), numbers
+beyond float64 where Go decodes a float64 (``1e400`` in a memo), integer literals beyond int64
+in integer fields (a 5,000-digit literal is never turned into a Python int). Lone UTF-16
+surrogate escapes (``"\\ud800"``) become U+FFFD, as Go's decoder makes them.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
+
+# How deeply arrays and objects may nest in JSON text we read. Every walk over a parsed value
+# (decoding, sorting, encoding) recurses once per level, so this keeps them far from Python's
+# recursion limit (1000) whatever the caller's stack. What we emit may nest a few levels more
+# (a list of stored objects); the encoder refuses beyond `ENCODE_MAX_DEPTH`.
+MAX_DEPTH = 100
+ENCODE_MAX_DEPTH = 2 * MAX_DEPTH
+# Integer literals of more digits than this are beyond int64 and uint64 (20 digits).
+_INT_DIGITS = 20
 
 
 class WireError(ValueError):
@@ -43,18 +61,173 @@ class _Pairs:
         self.items = items
 
 
+class NumberLiteral(float):
+    """A JSON number whose Python value is not what Go would decode; its text is kept.
+
+    Integer literals longer than any int64 or uint64 (the float is the nearest float64, which
+    is what Go's ``interface{}`` holds, and no huge Python int is built) and numbers beyond
+    float64's range (the float is ±inf). Decoding refuses them where Go would.
+    """
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> NumberLiteral:
+        number = super().__new__(cls, float(text))
+        number.text = text
+        return number
+
+    @property
+    def integral(self) -> bool:
+        """Written as an integer (no fraction, no exponent)."""
+        return not any(c in self.text for c in ".eE")
+
+    @property
+    def finite(self) -> bool:
+        """Within float64's range."""
+        return math.isfinite(self)
+
+    def short(self) -> str:
+        """The literal for a message: long ones cut, with their length."""
+        if len(self.text) <= 40:
+            return self.text
+        return f"{self.text[:20]}...({len(self.text)} characters)"
+
+
+def json_int(text: str) -> int | NumberLiteral:
+    """``parse_int`` for `json`: an int up to 20 digits, a `NumberLiteral` beyond."""
+    digits = len(text) - (text[0] == "-")
+    return int(text) if digits <= _INT_DIGITS else NumberLiteral(text)
+
+
+def json_float(text: str) -> float:
+    """``parse_float`` for `json`: a float, or a `NumberLiteral` when beyond float64."""
+    value = float(text)
+    return value if math.isfinite(value) else NumberLiteral(text)
+
+
+def cannot_hold_float64(number: NumberLiteral) -> str:
+    """Go's error for a number out of float64's range (into ``float64`` or ``interface{}``)."""
+    return f"json: cannot unmarshal number {number.short()} into Go value of type float64"
+
+
+# A JSON string (or an unterminated one: to the end of the text), then any structural byte.
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\Z)'
+_STRINGS = re.compile(_STRING, re.DOTALL)
+_TOKENS = re.compile(_STRING + r"|[\[\]{}:,]", re.DOTALL)
+_OPENERS_CLOSERS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+# Escapes that Python's json would turn into lone surrogates (unencodable as UTF-8); an escaped
+# backslash is matched first, so `\\ud800` (a backslash, then "ud800") is left alone.
+_SURROGATE_ESCAPES = re.compile(
+    r"\\\\|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+)
+
+
+@dataclass(frozen=True)
+class TooDeep:
+    """Where JSON text first nests too deeply."""
+
+    offset: int  # index of the opening bracket one level too deep
+    bracket: str
+    path: str  # keys and indices down to it (the first few)
+    line: int
+    column: int
+
+
+def too_deep(text: str, limit: int = MAX_DEPTH) -> TooDeep | None:
+    """Where ``text`` nests arrays/objects deeper than ``limit`` levels, or None.
+
+    Brackets inside strings do not count. Linear time, and cheap when the text is shallow (the
+    usual case): meant to run before a parser whose own recursion the text could exhaust.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    brackets = _STRINGS.sub("", text).encode("utf-8", "ignore")
+    steps = array("b", brackets.translate(_OPENERS_CLOSERS, _NOT_BRACKETS))
+    if max(accumulate(steps), default=0) <= limit:
+        return None
+    return _locate_too_deep(text, limit)
+
+
+def _locate_too_deep(text: str, limit: int) -> TooDeep | None:
+    # Each open container: [its bracket, the key or index of the value being read in it].
+    stack: list[list[Any]] = []
+    last_string = ""
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token[0] == '"':
+            last_string = token
+        elif token == ":":
+            if stack and stack[-1][0] == "{":
+                stack[-1][1] = _string_token(last_string)
+        elif token == ",":
+            if stack and stack[-1][0] == "[":
+                stack[-1][1] += 1
+        elif token in "[{":
+            if len(stack) >= limit:
+                offset = match.start()
+                line = text.count("\n", 0, offset) + 1
+                column = offset - text.rfind("\n", 0, offset)
+                return TooDeep(offset, token, _short_path(stack), line, column)
+            stack.append([token, 0 if token == "[" else ""])
+        elif stack:
+            stack.pop()
+    return None
+
+
+def _string_token(token: str) -> str:
+    try:
+        return str(json.loads(token))
+    except ValueError:
+        return token.strip('"')
+
+
+def _short_path(stack: list[list[Any]], segments: int = 4) -> str:
+    path = ""
+    for bracket, position in stack[:segments]:
+        path = f"{path}[{position}]" if bracket == "[" else _join(path, str(position)[:40])
+    return path + ("..." if len(stack) > segments else "")
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """Turn ``\\uXXXX`` escapes of unpaired UTF-16 surrogates into ``\\ufffd``, as Go decodes them.
+
+    Python's json would keep them as lone surrogates, which no UTF-8 encoder accepts later.
+    """
+    if "\\u" not in text:
+        return text
+    return _SURROGATE_ESCAPES.sub(_surrogate_escape, text)
+
+
+def _surrogate_escape(match: re.Match[str]) -> str:
+    return "\\ufffd" if len(match.group()) == 6 else match.group()
+
+
 def loads(data: bytes | str) -> Any:
     """Parse JSON text keeping every object's pairs in order, as Go's decoder sees them.
 
-    Raises `WireError` for malformed JSON, naming the position.
+    Raises `WireError` for malformed JSON, naming the position, and for text nested deeper
+    than `MAX_DEPTH` levels, naming where.
     """
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError as err:
             raise WireError("", f"body is not UTF-8 (byte {err.start})") from None
+    if (deep := too_deep(data)) is not None:
+        raise WireError(
+            deep.path,
+            f"JSON nested deeper than {MAX_DEPTH} levels at line {deep.line} column {deep.column}",
+        )
     try:
-        return json.loads(data, object_pairs_hook=_Pairs, parse_constant=_reject_constant)
+        return json.loads(
+            replace_lone_surrogates(data),
+            object_pairs_hook=_Pairs,
+            parse_constant=_reject_constant,
+            parse_int=json_int,
+            parse_float=json_float,
+        )
     except json.JSONDecodeError as err:
         raise WireError(
             "", f"malformed JSON: {err.msg} at line {err.lineno} column {err.colno}"
@@ -83,6 +256,8 @@ def plain(value: Any) -> Any:
         return {k: plain(v) for k, v in _pairs(value)}
     if isinstance(value, list):
         return [plain(v) for v in value]
+    if isinstance(value, NumberLiteral):
+        return float(value)
     return value
 
 
@@ -126,8 +301,13 @@ def dumps(value: Any) -> str:
     """Encode like Go's `json.Marshal`: compact, Go escapes and float format.
 
     Dict keys keep their insertion order, so callers emit structs in Go declaration order
-    and maps sorted (as Go does).
+    and maps sorted (as Go does). A value nested deeper than `ENCODE_MAX_DEPTH` is a
+    `WireError` (parsed input never is: it was refused beyond `MAX_DEPTH`).
     """
+    return _dump(value, 0)
+
+
+def _dump(value: Any, depth: int) -> str:
     if value is None:
         return "null"
     if value is True:
@@ -140,16 +320,31 @@ def dumps(value: Any) -> str:
         return go_float(value)
     if isinstance(value, str):
         return _go_escape(value)
+    if isinstance(value, Mapping | list | tuple) and depth >= ENCODE_MAX_DEPTH:
+        raise WireError("", f"cannot encode a value nested deeper than {ENCODE_MAX_DEPTH} levels")
     if isinstance(value, Mapping):
-        return "{" + ",".join(f"{_go_escape(k)}:{dumps(v)}" for k, v in value.items()) + "}"
+        return (
+            "{" + ",".join(f"{_go_escape(k)}:{_dump(v, depth + 1)}" for k, v in value.items()) + "}"
+        )
     if isinstance(value, list | tuple):
-        return "[" + ",".join(dumps(v) for v in value) + "]"
+        return "[" + ",".join(_dump(v, depth + 1) for v in value) + "]"
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def dump_bytes(value: Any) -> bytes:
-    """`dumps` as UTF-8 bytes."""
-    return dumps(value).encode("utf-8")
+    """`dumps` as UTF-8 bytes.
+
+    A lone surrogate (a str that is not Unicode text) is written as ``\\ufffd``, as Go writes
+    invalid UTF-8.
+    """
+    text = dumps(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub(r"\\ufffd", text).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- Go decoding
@@ -217,6 +412,10 @@ def _int(value: Any, path: str, bounds: tuple[int, int], what: str) -> int:
         return 0
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise WireError(path, f"expected {what}, got {_go_type(value)}")
+    if isinstance(value, NumberLiteral):
+        if value.integral:
+            raise WireError(path, f"{value.short()} is out of range for {what}")
+        raise WireError(path, f"expected {what}, got the non-integer number {value.short()}")
     if isinstance(value, float):
         raise WireError(path, f"expected {what}, got the non-integer number {value!r}")
     if not bounds[0] <= value <= bounds[1]:
@@ -233,6 +432,8 @@ def _float(value: Any, path: str) -> float:
         return 0.0
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise WireError(path, f"expected a number, got {_go_type(value)}")
+    if isinstance(value, NumberLiteral) and not value.finite:
+        raise WireError(path, cannot_hold_float64(value))
     return float(value)
 
 
@@ -260,18 +461,20 @@ def _any_object(value: Any, path: str) -> dict[str, Any] | None:
         return None
     if not _is_object(value):
         raise WireError(path, f"expected an object, got {_go_type(value)}")
-    return {k: _go_interface(v) for k, v in _pairs(value)}
+    return {k: _go_interface(v, f"{path}[{k!r}]") for k, v in _pairs(value)}
 
 
-def _go_interface(value: Any) -> Any:
+def _go_interface(value: Any, path: str) -> Any:
     """A value decoded into Go's interface{}: numbers become float64, objects maps."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int | float):
+        if isinstance(value, NumberLiteral) and not value.finite:
+            raise WireError(path, cannot_hold_float64(value))
         return float(value)
     if isinstance(value, list):
-        return [_go_interface(v) for v in value]
-    return {k: _go_interface(v) for k, v in _pairs(value)}
+        return [_go_interface(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    return {k: _go_interface(v, f"{path}[{k!r}]") for k, v in _pairs(value)}
 
 
 # --------------------------------------------------------------------------- SDK structs

@@ -344,3 +344,35 @@ async def test_the_largest_durations_go_accepts_do_not_fail_workflow_tasks(
     handle = await starter.start(vector_input(options={"all-activities": entry}, **params))
 
     await asyncio.wait_for(handle.result(), 30)
+
+
+def _hostile_bodies() -> dict[str, bytes]:
+    spec = '{"workflowStartOptions":{"ID":"hostile","Memo":{"m":%s}},"workflowParams":{}}'
+    return {
+        "nested 1000 deep": (spec % ("[" * 1000 + "]" * 1000)).encode(),
+        "nested objects": (spec % ('{"a":' * 1000 + "1" + "}" * 1000)).encode(),
+        "5000-digit integer": (spec % ("9" * 5000)).encode(),
+        "1e400": (spec % "1e400").encode(),
+        "-1e400": (spec % "-1e400").encode(),
+        "5000-digit int field": (
+            '{"workflowStartOptions":{"ID":"h","WorkflowIDReusePolicy":%s}}' % ("9" * 5000)
+        ).encode(),
+    }
+
+
+@pytest.mark.parametrize("name", list(_hostile_bodies()))
+async def test_hostile_json_is_refused_at_once_and_the_server_stays_healthy(
+    invoke: httpx.AsyncClient, temporal_address: str, tmp_path: Path, name: str
+) -> None:
+    body = _hostile_bodies()[name]
+
+    response = await asyncio.wait_for(invoke.post(INVOKE, content=body), 1.0)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]
+    assert (await invoke.get("/healthz")).status_code == 200
+    spec = tmp_path / "spec.json"
+    spec.write_bytes(body)
+    start = await cli("start", "-a", str(spec), "--address", temporal_address)
+    assert start.returncode == 2, start.stderr
+    assert len(start.stderr.strip().splitlines()) == 1 and "Traceback" not in start.stderr

@@ -125,6 +125,10 @@ class EmcoctlConfig:
             text = path.read_text(encoding="utf-8")
         except OSError as err:
             raise ConfigError(f"cannot read configuration file {path}: {err.strerror}") from None
+        except UnicodeDecodeError as err:
+            raise ConfigError(
+                f"configuration file {path} is not UTF-8 text: {err.reason} at byte {err.start}"
+            ) from None
         return cls.from_text(text, path)
 
     def base_url(self, service: Service) -> str:

@@ -106,27 +106,33 @@ def _ignore(message: str) -> None:
     del message
 
 
+def read_text(path: Path, what: str = "") -> str:
+    """A file's text; `DocumentError` when it cannot be read or is not UTF-8 (as YAML must be)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise DocumentError(f"cannot read {what}{path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise DocumentError(
+            f"{what}{path} is not UTF-8 text: {err.reason} at byte {err.start}"
+        ) from None
+
+
 def load_values(path: Path) -> Any:
     """The first document of a values file, as yaml.v3 decodes it."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise DocumentError(f"cannot read values file {path}: {err.strerror}") from None
+    text = read_text(path, "values file ")
     try:
         nodes = goyaml.compose_all(text)
         if not nodes:
             raise DocumentError(f"values file {path} is empty")
-        return goyaml.to_value(nodes[0])
+        return goyaml.to_value(nodes[0], goyaml.Decoder())
     except goyaml.GoYamlError as err:
         raise DocumentError(f"values file {path}: {err}") from None
 
 
 def render_file(path: Path, values_path: Path | None, *, warn: Warn = _ignore) -> str:
     """The file's text, rendered with the values file when one is given."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise DocumentError(f"cannot read {path}: {err.strerror}") from None
+    text = read_text(path)
     if values_path is None:
         return text
     values = load_values(values_path)
@@ -166,14 +172,20 @@ def _line(node: Node) -> int:
     return int(node.start_mark.line) + 1
 
 
-def _fields(node: Node | None, what: str, known: tuple[str, ...], warn: Warn) -> dict[str, Node]:
+def _fields(
+    node: Node | None,
+    what: str,
+    known: tuple[str, ...],
+    warn: Warn,
+    decoder: goyaml.Decoder,
+) -> dict[str, Node]:
     """A mapping decoded into a Go struct: exact keys only, unknown keys ignored."""
     if node is None or _is_null(node):
         return {}
     if not isinstance(node, MappingNode):
         raise goyaml.GoYamlError(f"line {_line(node)}: {what} must be a mapping")
     out: dict[str, Node] = {}
-    for key, value in goyaml.mapping_items(node):
+    for key, value in goyaml.mapping_items(node, decoder):
         name = goyaml.scalar_text(key, f"a key of {what}")
         if name in known:
             out[name] = value
@@ -188,15 +200,15 @@ def _text(fields: dict[str, Node], key: str) -> str:
     return goyaml.scalar_text(fields[key], key) if key in fields else ""
 
 
-def _spec(node: Node | None) -> dict[str, Any] | None:
+def _spec(node: Node | None, decoder: goyaml.Decoder) -> dict[str, Any] | None:
     """``spec`` is a Go ``map[string]interface{}``: its own keys are kept as written."""
     if node is None or _is_null(node):
         return None
     if not isinstance(node, MappingNode):
         raise goyaml.GoYamlError(f"line {_line(node)}: spec must be a mapping")
     return {
-        goyaml.scalar_text(k, "a key of spec"): goyaml.to_value(v)
-        for k, v in goyaml.mapping_items(node)
+        goyaml.scalar_text(k, "a key of spec"): goyaml.to_value(v, decoder)
+        for k, v in goyaml.mapping_items(node, decoder)
     }
 
 
@@ -212,9 +224,12 @@ def _resource(node: Node, index: int, source: str, warn: Warn) -> Resource:
     def warn_here(message: str) -> None:
         warn(f"{source}: document {index}: {message}")
 
-    top = _fields(node, "the document", _TOP_KEYS, warn_here)
-    context = _fields(top.get("resourceContext"), "resourceContext", ("anchor",), warn_here)
-    meta = _fields(top.get("metadata"), "metadata", _METADATA_KEYS, warn_here)
+    decoder = goyaml.Decoder()  # one alias budget for the whole document, as in yaml.v3
+    top = _fields(node, "the document", _TOP_KEYS, warn_here, decoder)
+    context = _fields(
+        top.get("resourceContext"), "resourceContext", ("anchor",), warn_here, decoder
+    )
+    meta = _fields(top.get("metadata"), "metadata", _METADATA_KEYS, warn_here, decoder)
     resource = Resource(
         index=index,
         anchor=_text(context, "anchor"),
@@ -224,7 +239,7 @@ def _resource(node: Node, index: int, source: str, warn: Warn) -> Resource:
             user_data1=_text(meta, "userData1"),
             user_data2=_text(meta, "userData2"),
         ),
-        spec=_spec(top.get("spec")),
+        spec=_spec(top.get("spec"), decoder),
         cluster_label=_text(top, "clusterLabel"),
         file=_text(top, "file"),
         files=_files(top.get("files")),

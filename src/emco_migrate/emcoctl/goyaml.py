@@ -7,6 +7,12 @@ after removing ``_`` (``010`` is 8, ``0x10`` 16, ``0b11`` 3, ``1_000`` 1000); wh
 integer but looks like a decimal float becomes a float (``1e10``, ``60000000000.0``, ``08``);
 timestamps stay strings; duplicate mapping keys are an error. `emco_migrate.emcoctl.gojson`
 then writes the values as Go's ``json.Marshal`` does.
+
+Hostile YAML fails fast with one message: nesting deeper than `MAX_DEPTH` levels (while
+composing, and again after aliases are expanded), and alias bombs ("billion laughs"): a
+`Decoder` applies yaml.v3's limit on how much of a document may come from alias expansion
+("document contains excessive aliasing"), plus an absolute cap of `MAX_ALIASED` nodes.
+Integers of any length are resolved without building a huge int.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import yaml
+from yaml.events import MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 # Tag given to plain (unquoted, untagged) scalars so they reach `resolve_plain`.
@@ -26,6 +33,20 @@ _YAML = "tag:yaml.org,2002:"
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 UINT64_MAX = 2**64 - 1
+# More significant digits than this are beyond 64 bits in any base (2 is the widest).
+_MAX_INT_DIGITS = 64
+
+# How deeply sequences and mappings may nest (yaml.v3 allows 10000). emcoctl's documents nest
+# about eight deep; every walk over a decoded value recurses once per level.
+MAX_DEPTH = 100
+# yaml.v3 (decode.go): once a document has had 1000 decodes and 100 of them came through an
+# alias, the share from aliases may not exceed 99% up to 400,000 decodes, falling to 10% at
+# 4,000,000. We also stop at 100,000 alias-driven decodes, which no real file comes near.
+_ALIAS_MIN_COUNT = 100
+_ALIAS_MIN_DECODES = 1000
+_ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
+MAX_ALIASED = 100_000
+EXCESSIVE_ALIASING = "yaml: document contains excessive aliasing"
 
 # yaml.v3: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`, tried when ParseInt fails.
 _YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", re.ASCII)
@@ -70,10 +91,37 @@ class _Loader(
         yaml.composer.Composer.__init__(self)
         yaml.resolver.BaseResolver.__init__(self)
 
+        self._depth = 0
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        """Stop at the scanner already, as yaml.v3 does (``exceeded max depth``).
+
+        The scanner looks ahead up to 1024 characters for a possible key and checks every open
+        ``[``/``{`` each time, so a line of thousands of brackets is slow before the composer
+        ever sees it.
+        """
+        if self.flow_level >= MAX_DEPTH:
+            line = self.get_mark().line + 1
+            raise GoYamlError(f"line {line}: nested deeper than {MAX_DEPTH} levels")
+        super().fetch_flow_collection_start(TokenClass)
+
     def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
         if kind is ScalarNode and implicit[0]:
             return _MERGE_TAG if value == "<<" else _PLAIN_TAG
         return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        """PyYAML's composer recurses once per level: refuse to go deeper than `MAX_DEPTH`."""
+        if not self.check_event(SequenceStartEvent, MappingStartEvent):
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
+            raise GoYamlError(f"line {line}: nested deeper than {MAX_DEPTH} levels")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def compose_all(text: str) -> list[Node]:
@@ -95,14 +143,18 @@ def compose_all(text: str) -> list[Node]:
 def load_first(text: str) -> Any:
     """The first document as Go's ``interface{}`` would hold it (None if there is none)."""
     nodes = compose_all(text)
-    return to_value(nodes[0]) if nodes else None
+    return to_value(nodes[0], Decoder()) if nodes else None
 
 
 # --------------------------------------------------------------------------- scalars
 
 
 def go_parse_int(text: str) -> int | None:
-    """Go's ``strconv.ParseInt(text, 0, 64)`` without the range check; None if invalid."""
+    """Go's ``strconv.ParseInt(text, 0, 64)`` without the range check; None if invalid.
+
+    Beyond 64 bits the result is just ±(2**64) (out of range either way), so a literal of
+    thousands of digits costs no more than reading it.
+    """
     body = text
     negative = False
     if body[:1] in ("+", "-"):
@@ -122,6 +174,8 @@ def go_parse_int(text: str) -> int | None:
     allowed = "0123456789abcdef"[:base]
     if not digits or any(c.lower() not in allowed for c in digits):
         return None
+    if len(digits.lstrip("0")) > _MAX_INT_DIGITS:
+        return -(UINT64_MAX + 1) if negative else UINT64_MAX + 1  # out of range; no huge int
     value = int(digits, base)
     return -value if negative else value
 
@@ -214,14 +268,92 @@ def _kind(node: Node) -> str:
     return "scalar"
 
 
-def mapping_items(node: MappingNode) -> Iterator[tuple[Node, Node]]:
-    """Key/value nodes with merge keys (``<<``) applied; duplicate keys are an error."""
+def _allowed_alias_ratio(decodes: int) -> float:
+    if decodes <= _ALIAS_RATIO_LOW:
+        return 0.99
+    if decodes >= _ALIAS_RATIO_HIGH:
+        return 0.10
+    span = _ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW
+    return 0.99 - 0.89 * (decodes - _ALIAS_RATIO_LOW) / span
+
+
+class Decoder:
+    """Decoding one document: yaml.v3's alias-expansion limit and the depth bound.
+
+    PyYAML composes an alias as the very node its anchor names, so the nodes are shared and
+    expanding them is where an alias bomb explodes. A node met a second time was reached
+    through an alias: it and everything decoded beneath it count as alias expansion, as
+    yaml.v3 counts them. Use one decoder for everything read from one document.
+    """
+
+    def __init__(self) -> None:
+        self.decodes = 0
+        self.aliased = 0
+        self._alias_depth = 0
+        self._depth = 0
+        self._seen: set[int] = set()
+        self._active: set[int] = set()
+
+    def count(self) -> None:
+        """One decode (of a node or a mapping key); raises `GoYamlError` past the limit."""
+        self.decodes += 1
+        if not self._alias_depth:
+            return
+        self.aliased += 1
+        if (
+            self.aliased > _ALIAS_MIN_COUNT
+            and self.decodes > _ALIAS_MIN_DECODES
+            and (
+                self.aliased > MAX_ALIASED
+                or self.aliased / self.decodes > _allowed_alias_ratio(self.decodes)
+            )
+        ):
+            raise GoYamlError(EXCESSIVE_ALIASING)
+
+    def enter(self, node: Node) -> bool:
+        """Start decoding ``node``; returns whether it came through an alias (for `leave`)."""
+        key = id(node)
+        if key in self._active:
+            raise GoYamlError(f"line {_line(node)}: recursive alias")
+        # Within an expansion every node is one seen before; only the outermost is the alias.
+        via_alias = not self._alias_depth and key in self._seen
+        if via_alias:
+            self.count()  # the alias itself, which yaml.v3 decodes before what it names
+            self._alias_depth += 1
+        self._seen.add(key)
+        self.count()
+        if not isinstance(node, ScalarNode):
+            if self._depth >= MAX_DEPTH:
+                raise GoYamlError(
+                    f"line {_line(node)}: nested deeper than {MAX_DEPTH} levels "
+                    "(counting what aliases expand to)"
+                )
+            self._depth += 1
+            self._active.add(key)
+        return via_alias
+
+    def leave(self, node: Node, via_alias: bool) -> None:
+        """Done with ``node`` (after `enter` returned ``via_alias``)."""
+        if not isinstance(node, ScalarNode):
+            self._depth -= 1
+            self._active.discard(id(node))
+        if via_alias:
+            self._alias_depth -= 1
+
+
+def mapping_items(node: MappingNode, decoder: Decoder | None = None) -> Iterator[tuple[Node, Node]]:
+    """Key/value nodes with merge keys (``<<``) applied; duplicate keys are an error.
+
+    Each key and each merged mapping counts against ``decoder`` (a new one if not given).
+    """
+    decoder = decoder or Decoder()
     seen: dict[Any, int] = {}
     explicit: list[tuple[Node, Node]] = []
     merged: list[tuple[Node, Node]] = []
     for key, value in node.value:
+        decoder.count()
         if key.tag == _MERGE_TAG:
-            merged.extend(_merge_sources(value))
+            merged.extend(_merge_sources(value, decoder))
             continue
         hashable = _key(key)
         if hashable in seen:
@@ -240,14 +372,18 @@ def mapping_items(node: MappingNode) -> Iterator[tuple[Node, Node]]:
     yield from explicit
 
 
-def _merge_sources(value: Node) -> list[tuple[Node, Node]]:
-    if isinstance(value, MappingNode):
-        return list(mapping_items(value))
-    if isinstance(value, SequenceNode) and all(isinstance(v, MappingNode) for v in value.value):
-        items: list[tuple[Node, Node]] = []
-        for source in value.value:
-            items.extend(mapping_items(source))
-        return items
+def _merge_sources(value: Node, decoder: Decoder) -> list[tuple[Node, Node]]:
+    via_alias = decoder.enter(value)
+    try:
+        if isinstance(value, MappingNode):
+            return list(mapping_items(value, decoder))
+        if isinstance(value, SequenceNode) and all(isinstance(v, MappingNode) for v in value.value):
+            items: list[tuple[Node, Node]] = []
+            for source in value.value:
+                items.extend(_merge_sources(source, decoder))
+            return items
+    finally:
+        decoder.leave(value, via_alias)
     raise GoYamlError(f"line {_line(value)}: map merge requires a mapping or a list of mappings")
 
 
@@ -259,19 +395,22 @@ def _key(node: Node) -> Any:
     raise GoYamlError(f"line {_line(node)}: a {_kind(node)} cannot be a mapping key here")
 
 
-def to_value(node: Node, _active: frozenset[int] = frozenset()) -> Any:
+def to_value(node: Node, decoder: Decoder | None = None) -> Any:
     """Convert a node to the Go ``interface{}`` value yaml.v3 would produce.
 
     Mappings become dicts (keys resolved like values, so ``1:`` gives an int key), sequences
-    lists. Recursive aliases are an error.
+    lists. Recursive aliases, excessive aliasing and too deep nesting are errors; pass one
+    ``decoder`` for all the values of one document.
     """
-    if id(node) in _active:
-        raise GoYamlError(f"line {_line(node)}: recursive alias")
-    if isinstance(node, ScalarNode):
-        return scalar_value(node)
-    active = _active | {id(node)}
-    if isinstance(node, SequenceNode):
-        return [to_value(item, active) for item in node.value]
-    if isinstance(node, MappingNode):
-        return {_key(k)[1]: to_value(v, active) for k, v in mapping_items(node)}
+    decoder = decoder or Decoder()
+    via_alias = decoder.enter(node)
+    try:
+        if isinstance(node, ScalarNode):
+            return scalar_value(node)
+        if isinstance(node, SequenceNode):
+            return [to_value(item, decoder) for item in node.value]
+        if isinstance(node, MappingNode):
+            return {_key(k)[1]: to_value(v, decoder) for k, v in mapping_items(node, decoder)}
+    finally:
+        decoder.leave(node, via_alias)
     raise GoYamlError(f"line {_line(node)}: unexpected YAML node")

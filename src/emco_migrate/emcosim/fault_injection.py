@@ -5,6 +5,9 @@ and then applies it, in a task of its own, whether or not its client is still wa
 proxy or a queued ingress that delivers a request after the client gave up. The delivery calls
 the layer below this one directly, so it cannot meet a fault again and no client can ask for
 that (there is no header or flag to forge).
+
+A fault's ``path_regex`` is RE2 (`store.faults.path_matches`): it is tried against the path of
+every request, so it must not be able to take exponential time, as Python's `re` can.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The emulator's fault API and request log under /emulator/v1 (applied in `fault_injection`).
 
 JSON in and out, keys in lowerCamel; invalid input is a 422 whose body names the field.
+``pathRegex`` is an RE2 regular expression (matched in linear time, so no pattern can stall
+the emulator); Python-only syntax such as backreferences or lookarounds is refused.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,22 +17,20 @@ from starlette.responses import JSONResponse, Response
 from emco_migrate.emcosim.api.admin import field_error, invalid
 from emco_migrate.emcosim.backend import backend
 from emco_migrate.emcosim.responses import empty
-from emco_migrate.emcosim.store.faults import Fault, FaultStore
+from emco_migrate.emcosim.store.faults import Fault, FaultStore, path_regex_error
 from emco_migrate.emcosim.store.requests import LoggedRequest, RequestLog
 
 router = APIRouter(prefix="/emulator/v1")
 
 MAX_HOLD_SECONDS = 3600.0
-MAX_REGEX_LENGTH = 500  # a cheap guard against pathological patterns
+MAX_DELAY_SECONDS = 3600.0
+MAX_REGEX_LENGTH = 500
 SEED_LIMIT = 2**63 - 1  # SQLite's INTEGER
 
 
 def _compiles(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            re.compile(value)
-        except re.error as err:
-            raise ValueError(f"not a regular expression: {err}") from None
+    if value is not None and (reason := path_regex_error(value)) is not None:
+        raise ValueError(f"not an RE2 regular expression: {reason}")
     return value
 
 
@@ -47,7 +46,9 @@ class FaultRequest(BaseModel):
     path_regex: str = Field(alias="pathRegex", min_length=1, max_length=MAX_REGEX_LENGTH)
     status: int | None = Field(default=None, ge=200, le=599, strict=True)
     count: int | None = Field(default=None, ge=1, strict=True)
-    delay_seconds: float = Field(default=0.0, alias="delaySeconds", ge=0)
+    delay_seconds: float = Field(
+        default=0.0, alias="delaySeconds", ge=0, le=MAX_DELAY_SECONDS, allow_inf_nan=False
+    )
     hold_seconds: float | None = Field(
         default=None, alias="holdSeconds", gt=0, le=MAX_HOLD_SECONDS, strict=True
     )

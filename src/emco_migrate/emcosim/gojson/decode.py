@@ -16,6 +16,7 @@ from types import NoneType, UnionType
 from typing import Any, Literal, TypeVar
 
 from emco_migrate.emcosim.gojson.parse import GoDecodeError, GoObject, to_json_text
+from emco_migrate.gowire import NumberLiteral
 
 T = TypeVar("T")
 INT64 = (-(2**63), 2**63 - 1)
@@ -208,7 +209,7 @@ def _decode(gotype: GoType, raw: Any, current: Any, ctx: _Context) -> Any:
     if raw is None:
         return None if kind in ("slice", "map", "pointer", "any") else current
     if kind == "any":
-        return _plain(raw)
+        return _plain(raw, ctx)
     if kind == "codec":
         codec = CODECS[typing.cast(type, gotype.cls)]
         return codec.decode(to_json_text(raw), ".".join(ctx.path))
@@ -220,11 +221,11 @@ def _decode(gotype: GoType, raw: Any, current: Any, ctx: _Context) -> Any:
             return raw
     elif kind in ("int", "float"):
         if isinstance(raw, int | float) and not isinstance(raw, bool):
-            if kind == "float":
+            if kind == "float" and _fits_float64(raw):
                 return float(raw)
             if isinstance(raw, int) and INT64[0] <= raw <= INT64[1]:
                 return raw
-            ctx.mismatch(f"number {raw!r}", gotype)
+            ctx.mismatch(f"number {_number_text(raw)}", gotype)
             return current
     elif kind == "slice":
         if isinstance(raw, list) and not isinstance(raw, GoObject):
@@ -257,12 +258,27 @@ def _zero(gotype: GoType) -> Any:
     return None
 
 
-def _plain(raw: Any) -> Any:
-    """A value as Go's ``interface{}`` holds it: objects are maps, numbers float64."""
+def _fits_float64(number: float) -> bool:
+    return not isinstance(number, NumberLiteral) or number.finite
+
+
+def _number_text(number: float) -> str:
+    """A number as Go's messages quote it: its literal (cut when long)."""
+    return number.short() if isinstance(number, NumberLiteral) else repr(number)
+
+
+def _plain(raw: Any, ctx: _Context) -> Any:
+    """A value as Go's ``interface{}`` holds it: objects are maps, numbers float64.
+
+    A number beyond float64 is Go's type error; the value is left nil, as Go leaves it.
+    """
     if isinstance(raw, GoObject):
-        return {k: _plain(v) for k, v in raw}
+        return {k: _plain(v, ctx.child(k)) for k, v in raw}
     if isinstance(raw, list):
-        return [_plain(v) for v in raw]
+        return [_plain(v, ctx) for v in raw]
     if isinstance(raw, int | float) and not isinstance(raw, bool):
+        if not _fits_float64(raw):
+            ctx.mismatch(f"number {_number_text(raw)}", GoType("float"))
+            return None
         return float(raw)
     return raw

@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
 
 from emco_migrate.emcosim.store.db import Tx
+
+# Path patterns are RE2 regular expressions, matched in time linear in the path whatever the
+# pattern (Python's `re` backtracks: `(a+)+$` against a long path never ends). RE2 has no
+# backreferences or lookarounds; it refuses such patterns.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # RE2 would also print each refusal on stderr
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> Any:
+    return re2.compile(pattern, _RE2_OPTIONS)
+
+
+def path_regex_error(pattern: str) -> str | None:
+    """Why ``pattern`` is not an RE2 regular expression, or None if it is one."""
+    try:
+        _compiled(pattern)
+    except re2.error as err:
+        reason = err.args[0] if err.args else err
+        return reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
+    return None
+
+
+def path_matches(pattern: str, path: str) -> bool:
+    """Whether the RE2 ``pattern`` is found anywhere in ``path`` (like `re.search`)."""
+    try:
+        compiled = _compiled(pattern)
+    except re2.error:  # stored by a version that took Python's syntax: it matches nothing
+        return False
+    return compiled.search(path) is not None
+
 
 _LIVE = "remaining IS NULL OR remaining > 0"
 
@@ -44,7 +78,7 @@ class Fault:
 
     def matches(self, method: str, path: str) -> bool:
         """Whether a request is one this rule is about (before its rate is rolled)."""
-        return self.method in (None, method) and re.search(self.path_regex, path) is not None
+        return self.method in (None, method) and path_matches(self.path_regex, path)
 
 
 class FaultStore:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass
 
 from emco_migrate.emcosim.store.db import Tx
+from emco_migrate.emcosim.store.faults import path_matches
 
 # Oldest entries are dropped beyond this, so a long-running emulator's file stays small; a test
 # clears the log after itself and writes far fewer.
@@ -77,11 +77,10 @@ class RequestLog:
             rows = self.tx.execute(
                 "SELECT * FROM requests WHERE method = ? ORDER BY id", (method,)
             ).fetchall()
-        pattern = re.compile(path_regex) if path_regex is not None else None
         return [
             LoggedRequest.from_row(r)
             for r in rows
-            if pattern is None or pattern.search(r["path"]) is not None
+            if path_regex is None or path_matches(path_regex, r["path"])
         ]
 
     def clear(self) -> None:
