@@ -387,6 +387,15 @@ def _struct_fields(value: Any, path: str, names: Iterable[str], go_type: str) ->
     return found
 
 
+def _unknown_keys(value: Any, names: Iterable[str]) -> tuple[str, ...]:
+    """The keys of an object that match no Go field name (Go's decoder drops them)."""
+    if not _is_object(value):
+        return ()
+    names = list(names)
+    exact, folded = set(names), {_fold(n) for n in names}
+    return tuple(k for k, _ in _pairs(value) if k not in exact and _fold(k) not in folded)
+
+
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
@@ -489,6 +498,8 @@ class RetryPolicySpec:
     maximum_interval_ns: int = 0
     maximum_attempts: int = 0
     non_retryable_error_types: tuple[str, ...] | None = None
+    # Keys Go's decoder dropped; emco-migrate refuses them in activity options.
+    unknown_keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     GO_NAMES = (
         "InitialInterval",
@@ -516,6 +527,7 @@ class RetryPolicySpec:
             non_retryable_error_types=_string_list(
                 f.get("NonRetryableErrorTypes"), _join(path, "NonRetryableErrorTypes")
             ),
+            unknown_keys=_unknown_keys(value, cls.GO_NAMES),
         )
 
     def encode(self) -> dict[str, Any]:
@@ -545,6 +557,8 @@ class ActivityOptionsSpec:
     wait_for_cancellation: bool = False
     activity_id: str = ""
     retry_policy: RetryPolicySpec | None = None
+    # Keys Go's decoder dropped; emco-migrate refuses them (`options.ActivitySettings`).
+    unknown_keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     GO_NAMES = (
         "TaskQueue",
@@ -578,6 +592,7 @@ class ActivityOptionsSpec:
             ),
             activity_id=_string(f.get("ActivityID"), _join(path, "ActivityID")),
             retry_policy=RetryPolicySpec.decode(f.get("RetryPolicy"), _join(path, "RetryPolicy")),
+            unknown_keys=_unknown_keys(value, cls.GO_NAMES),
         )
 
     def encode(self) -> dict[str, Any]:

@@ -62,6 +62,16 @@ BAD_PARAMS: list[tuple[dict[str, str], str, str]] = [
 ]
 BAD_OPTIONS: list[tuple[dict[str, Any], str, str]] = [
     (
+        {"all-activities": {"StartToCloseTimeout": 10**9, "StartToCloseTimout": 5}},
+        "workflowParams.activityOptions['all-activities'].StartToCloseTimout",
+        "unknown field 'StartToCloseTimout'; did you mean 'StartToCloseTimeout'?",
+    ),
+    (
+        {"all-activities": {"StartToCloseTimeout": 10**9, "RetryPolicy": {"maximumAttempt": 3}}},
+        "workflowParams.activityOptions['all-activities'].RetryPolicy.maximumAttempt",
+        "did you mean 'MaximumAttempts'?",
+    ),
+    (
         {"DoDigUpdat": {"StartToCloseTimeout": 10**9}},
         "workflowParams.activityOptions['DoDigUpdat']",
         "did you mean 'DoDigUpdate'?",

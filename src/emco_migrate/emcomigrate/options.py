@@ -22,7 +22,7 @@ from emco_migrate.emcomigrate.names import (
     ALL_ACTIVITIES,
     TASK_QUEUE,
 )
-from emco_migrate.emcomigrate.param_schema import closest
+from emco_migrate.emcomigrate.param_schema import closest, unknown_key
 from emco_migrate.gowire import ActivityOptionsSpec, RetryPolicySpec
 
 NS_PER_US = 1_000
@@ -112,9 +112,10 @@ class ActivitySettings:
     ) -> ActivitySettings:
         """Validate and convert a Go `ActivityOptions` value. ``strict`` (every run started
         since the input schema) also refuses a task queue other than the migration's, which
-        no worker of ours polls, and an activity ID that is not short and printable."""
+        no worker of ours polls, an activity ID that is not short and printable, and keys
+        that name no field (Go's decoder would drop them)."""
         if strict:
-            _check_routing(spec, field)
+            _check_strict(spec, field)
         settings = cls(
             start_to_close_timeout=duration(spec.start_to_close_ns, f"{field}.StartToCloseTimeout"),
             schedule_to_close_timeout=duration(
@@ -187,7 +188,24 @@ class ActivitySettings:
 HEARTBEAT_FLOOR = timedelta(seconds=5)
 
 
-def _check_routing(spec: ActivityOptionsSpec, field: str) -> None:
+def _check_known_keys(spec: ActivityOptionsSpec, field: str) -> None:
+    # Go's decoder drops an unknown key silently; a misspelt MaximumAttempts would then mean
+    # "retry forever", so it is refused, naming the field it resembles.
+    for keys, known, where in (
+        (spec.unknown_keys, ActivityOptionsSpec.GO_NAMES, field),
+        (
+            spec.retry_policy.unknown_keys if spec.retry_policy else (),
+            RetryPolicySpec.GO_NAMES,
+            f"{field}.RetryPolicy",
+        ),
+    ):
+        for key in keys:
+            err = unknown_key(f"{where}.{key}", key, known, "field")
+            raise OptionsError(err.field, err.reason)
+
+
+def _check_strict(spec: ActivityOptionsSpec, field: str) -> None:
+    _check_known_keys(spec, field)
     if spec.task_queue and spec.task_queue != TASK_QUEUE:
         shown = spec.task_queue if len(spec.task_queue) <= 60 else spec.task_queue[:60] + "..."
         raise OptionsError(
