@@ -112,12 +112,13 @@ def test_runtime_stage_gets_only_the_virtualenv_from_the_builder(dockerfile: Doc
                 assert not re.search(r"\b(pip|apt-get|apt|curl|wget)\b", run.value), run.value
 
 
-def test_dependencies_install_before_the_code_is_copied(dockerfile: Dockerfile) -> None:
+def test_locked_dependencies_install_before_the_code_is_copied(dockerfile: Dockerfile) -> None:
     steps = [(i.keyword, i.value) for i in dockerfile.stage("builder").instructions]
     deps = next(n for n, (k, v) in enumerate(steps) if k == "RUN" and "--requirement" in v)
     code = next(n for n, (k, v) in enumerate(steps) if k == "COPY" and v.startswith("src "))
     first_copy = next(n for n, (k, _) in enumerate(steps) if k == "COPY")
-    assert steps[first_copy] == ("COPY", "pyproject.toml ./")
+    assert steps[first_copy] == ("COPY", "build/docker/requirements.lock ./")
+    assert "--require-hashes" in steps[deps][1]
     assert first_copy < deps < code
 
 
