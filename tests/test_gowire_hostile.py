@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +27,7 @@ from emco_migrate.temporal_connection import TemporalSettings
 from emco_migrate.workflowclients.errors import InvalidSpec
 from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
 from emco_migrate.workflowclients.start_options import memo_payloads
+from support import waiting
 
 T = TypeVar("T")
 
@@ -36,12 +36,7 @@ DIGITS = "9" * 5000  # past CPython's 4300-digit int limit
 
 
 def within_deadline(work: Callable[[], T], seconds: float = DEADLINE) -> T:
-    """``work()``, or `TimeoutError` when it has not returned after ``seconds``."""
-    pool = ThreadPoolExecutor(max_workers=1)
-    try:
-        return pool.submit(work).result(timeout=seconds)
-    finally:
-        pool.shutdown(wait=False)
+    return waiting.within_deadline(work, seconds)
 
 
 def refused(body: str | bytes) -> WireError:

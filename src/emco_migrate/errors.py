@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 
 class UserError(Exception):
     """A failure the user can fix; the CLI prints it as one line and exits non-zero."""
@@ -32,3 +35,18 @@ class AddressInUse(UserError):
         )
         self.host = host
         self.port = port
+
+
+def os_reason(err: OSError) -> str:
+    """The operating system's words for ``err`` ("permission denied"), lower case."""
+    return os.strerror(err.errno).lower() if err.errno else str(err)
+
+
+def why_not_created(directory: Path, err: OSError) -> str:
+    """Why ``directory`` could not be created: a file in its way, or the OS's reason."""
+    for ancestor in (directory, *directory.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                return f"{ancestor} is not a directory"
+            break
+    return f"{os_reason(err)} ({err.filename or directory})"

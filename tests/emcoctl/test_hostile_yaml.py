@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +22,7 @@ from emco_migrate.emcoctl import goyaml
 from emco_migrate.emcoctl.documents import DocumentError, parse_documents
 from emco_migrate.emcoctl.gojson import to_json
 from emco_migrate.emcoctl.goyaml import MAX_DEPTH, GoYamlError, load_first
+from support import waiting
 
 T = TypeVar("T")
 
@@ -33,11 +33,7 @@ DOCUMENT = "version: emco/v2\nresourceContext: {anchor: projects}\nmetadata: {na
 
 
 def within_deadline(work: Callable[[], T], seconds: float = DEADLINE) -> T:
-    pool = ThreadPoolExecutor(max_workers=1)
-    try:
-        return pool.submit(work).result(timeout=seconds)
-    finally:
-        pool.shutdown(wait=False)
+    return waiting.within_deadline(work, seconds)
 
 
 def laughs(levels: int = 9, width: int = 9, indent: str = "") -> str:

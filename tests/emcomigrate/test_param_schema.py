@@ -12,20 +12,9 @@ from emco_migrate.emcomigrate import param_schema
 from emco_migrate.emcomigrate.param_schema import ParamError
 from emco_migrate.emcomigrate.types import MigrationParams, Strategy
 
+from .test_types import GOOD, parse
+
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "Migrate_Workflow.md"
-VALID = {
-    "emcoURL": "http://emco:30415",
-    "project": "proj1",
-    "compositeApp": "capp1",
-    "compositeAppVersion": "v1",
-    "deploymentIntentGroup": "dig1",
-    "targetClusterProvider": "provider2",
-    "targetClusterName": "cluster2",
-}
-
-
-def parse(**extra: str) -> MigrationParams:
-    return MigrationParams.from_activity_params({"all-activities": {**VALID, **extra}})
 
 
 def refusal(**extra: str) -> ParamError:
@@ -58,7 +47,7 @@ def test_an_unknown_key_lists_the_known_ones() -> None:
 
 def test_a_per_activity_entry_is_refused() -> None:
     with pytest.raises(ParamError, match=r"activityParams\['DoDigUpdate'\].*all-activities"):
-        MigrationParams.from_activity_params({"all-activities": VALID, "DoDigUpdate": {}})
+        MigrationParams.from_activity_params({"all-activities": GOOD, "DoDigUpdate": {}})
 
 
 @pytest.mark.parametrize(
@@ -92,7 +81,7 @@ def test_missing_required_params_are_listed_together() -> None:
         MigrationParams.from_activity_params(
             {
                 "all-activities": {
-                    k: v for k, v in VALID.items() if k not in ("project", "targetClusterName")
+                    k: v for k, v in GOOD.items() if k not in ("project", "targetClusterName")
                 }
             }
         )
@@ -114,11 +103,11 @@ def test_defaults_and_bounds_that_pass() -> None:
 
 def test_lenient_reading_ignores_unknown_keys_but_not_bad_values() -> None:
     # For runs started before the schema: their unknown keys were never read.
-    raw = {"all-activities": {**VALID, "DryRun": "true"}}
+    raw = {"all-activities": {**GOOD, "DryRun": "true"}}
     assert MigrationParams.from_activity_params(raw, strict=False).dry_run is False
     with pytest.raises(ParamError, match="strategy"):
         MigrationParams.from_activity_params(
-            {"all-activities": {**VALID, "strategy": "bogus"}}, strict=False
+            {"all-activities": {**GOOD, "strategy": "bogus"}}, strict=False
         )
 
 

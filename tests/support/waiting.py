@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import pytest
@@ -38,3 +39,13 @@ async def wait_for(
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {within:g}s waiting for {what}")
         await asyncio.sleep(INTERVAL)
+
+
+def within_deadline(work: Callable[[], T], seconds: float) -> T:
+    """``work()``, or `TimeoutError` when it has not returned after ``seconds`` (the work is
+    left running in its thread: this is for checking that something ends quickly)."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(work).result(timeout=seconds)
+    finally:
+        pool.shutdown(wait=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import tempfile
 import threading
@@ -13,7 +12,7 @@ import platformdirs
 
 from emco_migrate.devstack.stack import LocalStack, StackPorts
 from emco_migrate.emcoctl.samples import SamplesError, package_samples
-from emco_migrate.errors import UserError
+from emco_migrate.errors import UserError, os_reason, why_not_created
 
 HELP = "start the local stack and keep it running"
 EMCOCTL = "emco-migrate emcoctl --config emco-cfg-local.yaml"
@@ -50,26 +49,16 @@ def prepare_state_dir(state_dir: Path) -> None:
     try:
         logs.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise UserError(f"--state-dir {state_dir} cannot be used: {_blocked(logs, err)}") from err
+        raise UserError(
+            f"--state-dir {state_dir} cannot be used: {why_not_created(logs, err)}"
+        ) from err
     try:
         with tempfile.TemporaryFile(dir=logs):
             pass
     except OSError as err:
-        raise UserError(f"--state-dir {state_dir} cannot be used: {_reason(err)} ({logs})") from err
-
-
-def _blocked(directory: Path, err: OSError) -> str:
-    """Why ``directory`` could not be created: a file in its way, or the OS's reason."""
-    for ancestor in (directory, *directory.parents):
-        if ancestor.exists():
-            if not ancestor.is_dir():
-                return f"{ancestor} is not a directory"
-            break
-    return f"{_reason(err)} ({err.filename or directory})"
-
-
-def _reason(err: OSError) -> str:
-    return os.strerror(err.errno).lower() if err.errno else str(err)
+        raise UserError(
+            f"--state-dir {state_dir} cannot be used: {os_reason(err)} ({logs})"
+        ) from err
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from emco_migrate.emcosim.settings import (
     default_db_path,
 )
 from emco_migrate.emcosim.store import Database
-from emco_migrate.errors import UserError
+from emco_migrate.errors import UserError, os_reason, why_not_created
 from emco_migrate.serving import GracefulServer
 
 HELP = "run the local EMCO API emulator"
@@ -92,28 +92,14 @@ def open_state(db: str) -> Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise UserError(
-                f"--db {db}: cannot create its directory: {_blocked(path.parent, err)}"
+                f"--db {db}: cannot create its directory: {why_not_created(path.parent, err)}"
             ) from err
     try:
         return Database(db)
     except sqlite3.Error as err:
         raise UserError(f"--db {db} {_sqlite_problem(Path(db), err)}") from err
     except OSError as err:
-        raise UserError(f"--db {db} cannot be opened: {_reason(err)}") from err
-
-
-def _blocked(directory: Path, err: OSError) -> str:
-    """Why ``directory`` could not be created: a file in its way, or the OS's reason."""
-    for ancestor in (directory, *directory.parents):
-        if ancestor.exists():
-            if not ancestor.is_dir():
-                return f"{ancestor} is not a directory"
-            break
-    return f"{_reason(err)} ({err.filename or directory})"
-
-
-def _reason(err: OSError) -> str:
-    return os.strerror(err.errno).lower() if err.errno else str(err)
+        raise UserError(f"--db {db} cannot be opened: {os_reason(err)}") from err
 
 
 def _sqlite_problem(path: Path, err: sqlite3.Error) -> str:
