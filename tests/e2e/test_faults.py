@@ -367,7 +367,11 @@ async def test_sixty_migrations_under_ten_percent_503s_all_end_correct(
     befores = [app_intent(s) for s in setups]
     emulator_reset.add_fault("^/v2/", 503, rate=0.1, seed=9)
     handles = [
-        await start_migration(starter, s, options=SAMPLE_OPTIONS, verifyTimeoutSeconds="60")
+        # A 503 answers at once, so no late write can follow it: a short settle keeps the
+        # suite fast on two cores (the settle wait itself is tested above).
+        await start_migration(
+            starter, s, options=SAMPLE_OPTIONS, verifyTimeoutSeconds="60", writeSettleSeconds="5"
+        )
         for s in setups
     ]
     outcomes = await asyncio.gather(*(h.result() for h in handles), return_exceptions=True)
