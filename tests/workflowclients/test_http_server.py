@@ -15,7 +15,9 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from emco_migrate import cli
 from emco_migrate.devstack.processes import free_port
+from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
 from emco_migrate.gowire import TemporalSpec
+from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
 from emco_migrate.workflowclients.registry import StartedWorkflow, WorkflowClientRegistry
 from support.waiting import wait_for
 
@@ -246,6 +248,13 @@ async def test_registry_has_the_builtin_client() -> None:
     registry = WorkflowClientRegistry.from_entry_points()
 
     assert "migrate_workflowclient" in registry
+
+
+async def test_a_built_in_client_wins_over_its_entry_point() -> None:
+    ours = MigrateWorkflowClient(EmcoUrlPolicy(("http://emco.example:30415",)))
+    registry = WorkflowClientRegistry.from_entry_points(built_in={"migrate_workflowclient": ours})
+
+    assert registry.get("migrate_workflowclient") is ours
 
 
 # ----------------------------------------------------------------- --exec-dir clients

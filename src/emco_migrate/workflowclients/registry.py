@@ -12,20 +12,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import Protocol, runtime_checkable
 
-from temporalio.client import Client
-
-from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
-from emco_migrate.emcomigrate.names import MIGRATE_WORKFLOW_CLIENT
-from emco_migrate.gowire import TemporalSpec
+from emco_migrate.workflowclients.protocol import StartedWorkflow, WorkflowClient
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "emco_migrate.workflowclients"
-BUILT_IN = "emco_migrate.workflowclients.migrate_workflowclient.client:MigrateWorkflowClient"
 
 # What `/invoke/{name}` accepts (also what may be looked up as DIR/<name> in --exec-dir).
 CLIENT_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
@@ -36,28 +29,6 @@ def is_valid_client_name(name: str) -> bool:
     return CLIENT_NAME_PATTERN.fullmatch(name) is not None
 
 
-@dataclass(frozen=True)
-class StartedWorkflow:
-    """The execution a workflow client started."""
-
-    workflow_id: str
-    run_id: str
-
-
-@runtime_checkable
-class WorkflowClient(Protocol):
-    """Starts one kind of workflow from EMCO's WfTemporalSpec.
-
-    ``start`` returns once Temporal has accepted the start; it never waits for the
-    workflow. It raises `InvalidSpec` for a spec it cannot start,
-    `WorkflowAlreadyRunning` when the ID is taken, `TemporalUnreachable` when Temporal
-    does not answer and `WorkflowStartRefused` for any other refusal (all in
-    `emco_migrate.workflowclients.errors`).
-    """
-
-    async def start(self, client: Client, spec: TemporalSpec) -> StartedWorkflow: ...
-
-
 class WorkflowClientRegistry:
     """In-process workflow clients by name."""
 
@@ -66,24 +37,21 @@ class WorkflowClientRegistry:
 
     @classmethod
     def from_entry_points(
-        cls, group: str = ENTRY_POINT_GROUP, *, policy: EmcoUrlPolicy | None = None
+        cls,
+        group: str = ENTRY_POINT_GROUP,
+        *,
+        built_in: Mapping[str, WorkflowClient] | None = None,
     ) -> WorkflowClientRegistry:
-        """Load every client declared in ``group``, plus the built-in migrate client (which
-        refuses EMCO URLs outside ``policy``; default: ``EMCO_MIGRATE_ALLOW_EMCO_URLS``).
+        """Load every client declared in ``group``, plus the ``built_in`` ones (the server's
+        own instances, configured by it), which win over an entry point of the same name.
 
         A client that fails to load is logged and left out, so one broken plugin does
         not take the server down; requests for it then get 404.
         """
-        from emco_migrate.workflowclients.migrate_workflowclient.client import (
-            MigrateWorkflowClient,
-        )
-
-        clients: dict[str, WorkflowClient] = {
-            MIGRATE_WORKFLOW_CLIENT: MigrateWorkflowClient(policy)
-        }
+        clients: dict[str, WorkflowClient] = dict(built_in or {})
         for entry in _unique(entry_points(group=group)):
-            if entry.value == BUILT_IN:
-                continue  # ours, declared for discoverability: the one above has the policy
+            if entry.name in clients:
+                continue
             if not is_valid_client_name(entry.name):
                 log.warning("ignoring workflow client %r: invalid name", entry.name)
                 continue
@@ -119,3 +87,6 @@ def _instantiate(entry: EntryPoint) -> WorkflowClient:
     if not isinstance(instance, WorkflowClient):
         raise TypeError(f"{entry.value} has no async start(client, spec) method")
     return instance
+
+
+__all__ = ["StartedWorkflow", "WorkflowClient", "WorkflowClientRegistry", "is_valid_client_name"]

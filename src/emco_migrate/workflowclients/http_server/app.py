@@ -25,6 +25,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
+from emco_migrate.emcomigrate.names import MIGRATE_WORKFLOW_CLIENT
 from emco_migrate.errors import TemporalUnreachable
 from emco_migrate.gowire import TemporalSpec, WireError
 from emco_migrate.temporal_connection import TemporalSettings, connect, short_reason
@@ -40,6 +41,7 @@ from emco_migrate.workflowclients.http_server.execdir import (
     ExecDirectory,
 )
 from emco_migrate.workflowclients.http_server.security import BearerToken, TlsFiles
+from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
 from emco_migrate.workflowclients.registry import (
     WorkflowClient,
     WorkflowClientRegistry,
@@ -107,7 +109,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.temporal = temporal_client or await connect(settings.temporal, lazy=True)
         app.state.registry = registry or WorkflowClientRegistry.from_entry_points(
-            policy=EmcoUrlPolicy(settings.allowed_emco_urls)
+            built_in={
+                MIGRATE_WORKFLOW_CLIENT: MigrateWorkflowClient(
+                    EmcoUrlPolicy(settings.allowed_emco_urls)
+                )
+            }
         )
         log.info(
             "serving workflow clients %s%s; Temporal at %s",

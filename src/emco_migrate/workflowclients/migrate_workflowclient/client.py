@@ -26,7 +26,7 @@ from emco_migrate.workflowclients.errors import (
     WorkflowStartRefused,
     as_unreachable,
 )
-from emco_migrate.workflowclients.registry import StartedWorkflow
+from emco_migrate.workflowclients.protocol import StartedWorkflow
 from emco_migrate.workflowclients.start_options import (
     StartSettings,
     registered_search_attributes,

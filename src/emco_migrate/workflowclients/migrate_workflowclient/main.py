@@ -23,7 +23,7 @@ from emco_migrate.temporal_connection import TemporalSettings, connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
 from emco_migrate.workflowclients.errors import InvalidSpec
 from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
-from emco_migrate.workflowclients.registry import StartedWorkflow
+from emco_migrate.workflowclients.protocol import StartedWorkflow
 
 HELP = "start a migrate workflow from a WfTemporalSpec JSON file"
 PROG = "migrate_workflowclient"
