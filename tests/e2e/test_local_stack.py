@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,7 +47,7 @@ def emco_migrate(*args: str, cwd: Path = ROOT, check: bool = True) -> str:
 
 
 def test_demo_round_trip_exits_zero_and_leaves_nothing_running() -> None:
-    started = time.monotonic()
+    # How fast it is belongs to the benchmark; the subprocess timeout only stops a hang.
     result = subprocess.run(
         [sys.executable, "-m", "emco_migrate", "demo", "--round-trip", "--ready-delay", "0.3"],
         env=clean_env(),
@@ -57,7 +56,6 @@ def test_demo_round_trip_exits_zero_and_leaves_nothing_running() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr + result.stdout
-    assert time.monotonic() - started < 60
     out = result.stdout
     assert "placement before: app intent allOf provider1/cluster1" in out
     assert "placement after: app intent allOf provider2/cluster2" in out
