@@ -18,7 +18,7 @@ from emco_migrate.emcomigrate.activities import (
     decode_payload,
     encode_payload,
 )
-from emco_migrate.emcomigrate.guards import ERROR_CHANGED_BY_OTHERS
+from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.messages import RollbackRequest
 from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
 from emco_migrate.emcomigrate.types import DigRef
@@ -102,7 +102,7 @@ async def test_a_dig_another_writer_updated_is_not_updated_again() -> None:
     emco = Emco(status(("Instantiated", "a", 1), ("Updated", "a", 1), ("Instantiated", "b", 2)))
     with pytest.raises(ApplicationError) as caught:
         await do_dig_update(emco, attempt=1, base=1)
-    assert caught.value.type == ERROR_CHANGED_BY_OTHERS
+    assert caught.value.type == ErrorType.CHANGED_BY_OTHERS
     assert "revision 2" in caught.value.message and "another writer" in caught.value.message
     assert emco.posts() == []
 
@@ -114,7 +114,7 @@ async def test_a_retry_two_revisions_past_the_base_is_another_writer() -> None:
     )  # fmt: skip
     with pytest.raises(ApplicationError) as caught:
         await do_dig_update(emco, attempt=2, base=1)
-    assert caught.value.type == ERROR_CHANGED_BY_OTHERS
+    assert caught.value.type == ErrorType.CHANGED_BY_OTHERS
     assert emco.posts() == []
 
 

@@ -10,13 +10,8 @@ import httpx
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from emco_migrate.emcomigrate.emco_client import (
-    ERROR_BAD_RESPONSE,
-    ERROR_REJECTED,
-    ERROR_UNAVAILABLE,
-    EmcoClient,
-    new_http_client,
-)
+from emco_migrate.emcomigrate.emco_client import EmcoClient, new_http_client
+from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.types import AppIntent, DigRef
 
 DIG = DigRef("http://emco:9015", "proj 1", "capp/1", "v1", "dig?1")
@@ -63,7 +58,7 @@ async def test_update_without_integer_body_is_a_bad_response(body: bytes) -> Non
     transport = httpx.MockTransport(lambda r: httpx.Response(202, content=body))
     with pytest.raises(ApplicationError) as caught:
         await client(transport).update(DIG)
-    assert caught.value.type == ERROR_BAD_RESPONSE
+    assert caught.value.type == ErrorType.BAD_RESPONSE
     assert caught.value.non_retryable
 
 
@@ -73,7 +68,7 @@ async def test_4xx_is_non_retryable_with_emcos_message(status: int) -> None:
     with pytest.raises(ApplicationError) as caught:
         await client(transport).update(DIG)
     err = caught.value
-    assert err.non_retryable and err.type == ERROR_REJECTED
+    assert err.non_retryable and err.type == ErrorType.REJECTED
     assert f"EMCO answered {status}" in str(err) and "Intent not found" in str(err)
     assert err.details[0]["status"] == status
 
@@ -83,7 +78,7 @@ async def test_5xx_408_429_are_retryable(status: int) -> None:
     transport = httpx.MockTransport(lambda r: httpx.Response(status, text="busy\n"))
     with pytest.raises(ApplicationError) as caught:
         await client(transport).update(DIG)
-    assert not caught.value.non_retryable and caught.value.type == ERROR_UNAVAILABLE
+    assert not caught.value.non_retryable and caught.value.type == ErrorType.UNAVAILABLE
     assert str(caught.value).endswith(": busy")
 
 
@@ -94,7 +89,7 @@ async def test_transport_errors_are_retryable(exc: Exception) -> None:
 
     with pytest.raises(ApplicationError) as caught:
         await client(httpx.MockTransport(handler)).update(DIG)
-    assert not caught.value.non_retryable and caught.value.type == ERROR_UNAVAILABLE
+    assert not caught.value.non_retryable and caught.value.type == ErrorType.UNAVAILABLE
 
 
 async def test_rollback_sends_revision_as_string() -> None:

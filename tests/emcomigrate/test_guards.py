@@ -6,8 +6,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from emco_migrate.emcomigrate.dig_status import DigStatus
+from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.guards import (
-    ERROR_CHANGED_BY_OTHERS,
     earlier_update,
     foreign_placement,
     placement_text,
@@ -39,7 +39,7 @@ def test_a_retry_one_revision_past_the_base_is_the_earlier_attempts_update() -> 
 def test_any_other_revision_is_another_writers(status: DigStatus, retry: bool) -> None:
     with pytest.raises(ApplicationError) as caught:
         earlier_update(status, 3, retry=retry, dig="d")
-    assert caught.value.type == ERROR_CHANGED_BY_OTHERS and caught.value.non_retryable
+    assert caught.value.type == ErrorType.CHANGED_BY_OTHERS and caught.value.non_retryable
 
 
 def test_placements_compare_without_cluster_order_or_empty_lists() -> None:

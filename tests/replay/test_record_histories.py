@@ -32,8 +32,8 @@ from temporalio.worker import Worker
 
 from e2e.helpers import Handle, progress, start_migration, wait_for_state
 from emco_migrate.emcomigrate.emco_client import new_http_client
+from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.names import TASK_QUEUE
-from emco_migrate.emcomigrate.workflows import ERROR_ROLLED_BACK
 from emco_migrate.worker.main import activity_methods, workflow_classes
 from support.emulator import Emulator, SampleSetup
 from support.stack import Starter
@@ -199,7 +199,7 @@ async def test_verification_timeout_rollback(recording: Recording) -> None:
         handle = await recording.start(verifyTimeoutSeconds="2")
         cause = await failure(handle)
         report = await progress(handle)
-    assert isinstance(cause, ApplicationError) and cause.type == ERROR_ROLLED_BACK
+    assert isinstance(cause, ApplicationError) and cause.type == ErrorType.ROLLED_BACK
     assert "VerifyMigration failed: migration not verified within 2s" in cause.message
     assert report["phase"] == "rolled-back"
     assert compensated(report)
@@ -243,7 +243,7 @@ async def test_compensation_after_crash(recording: Recording) -> None:
     async with recording.worker("worker-after-crash"):
         cause = await failure(handle)
         report = await progress(handle)
-    assert isinstance(cause, ApplicationError) and cause.type == ERROR_ROLLED_BACK
+    assert isinstance(cause, ApplicationError) and cause.type == ErrorType.ROLLED_BACK
     assert "verified Ready again: collectd on provider1+cluster1" in cause.message
     assert report["phase"] == "rolled-back"
     history = await save(handle, "compensation-after-crash")

@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 from emco_migrate.emcomigrate.attempts import EmcoAccess, heartbeating, settle_before_deciding
 from emco_migrate.emcomigrate.emco_client import EmcoClient
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
+from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.guards import earlier_update
 from emco_migrate.emcomigrate.names import (
     ACTIVITY_DO_DIG_UPDATE,
@@ -35,7 +36,6 @@ from emco_migrate.gowire import AppIntentRef, MigParam, WireError
 
 log = logging.getLogger(__name__)
 
-ERROR_INVALID_INPUT = "InvalidActivityInput"
 
 # MigParam extension keys (Go workers ignore them): the revision /update returned, and
 # the revision a /update must start from (the idempotency guard of DoDigUpdate).
@@ -57,14 +57,14 @@ def decode_payload(value: RawValue) -> MigParam:
     if encoding != "json/plain":
         raise ApplicationError(
             f"expected a json/plain MigParam payload, got encoding {encoding!r}",
-            type=ERROR_INVALID_INPUT,
+            type=ErrorType.INVALID_INPUT,
             non_retryable=True,
         )
     try:
         return MigParam.from_json(value.payload.data)
     except WireError as err:
         raise ApplicationError(
-            f"invalid MigParam: {err}", type=ERROR_INVALID_INPUT, non_retryable=True
+            f"invalid MigParam: {err}", type=ErrorType.INVALID_INPUT, non_retryable=True
         ) from err
 
 
@@ -76,7 +76,7 @@ def migration_params(param: MigParam) -> MigrationParams:
         return MigrationParams.from_activity_params({ALL_ACTIVITIES: param.in_params}, strict=False)
     except ParamError as err:
         raise ApplicationError(
-            f"invalid MigParam.InParams: {err}", type=ERROR_INVALID_INPUT, non_retryable=True
+            f"invalid MigParam.InParams: {err}", type=ErrorType.INVALID_INPUT, non_retryable=True
         ) from err
 
 

@@ -16,7 +16,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from emco_migrate.emcomigrate.emco_client import DEFAULT_TIMEOUT, EmcoClient
-from emco_migrate.emcomigrate.endpoints import ERROR_URL_NOT_ALLOWED, EmcoUrlPolicy, UrlRefused
+from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy, UrlRefused
+from emco_migrate.emcomigrate.error_types import ErrorType
 
 # A request may use at most this share of the attempt's start-to-close timeout, so the
 # attempt sees the request end (answered or timed out) before Temporal times it out.
@@ -54,7 +55,7 @@ class EmcoAccess:
             self.policy.check(base_url)
         except UrlRefused as err:
             raise ApplicationError(
-                f"emcoURL {err}", type=ERROR_URL_NOT_ALLOWED, non_retryable=True
+                f"emcoURL {err}", type=ErrorType.URL_NOT_ALLOWED, non_retryable=True
             ) from None
         return EmcoClient(self.http, base_url, timeout=request_timeout(reserved))
 

@@ -19,11 +19,8 @@ from temporalio.exceptions import ApplicationError
 
 from emco_migrate.emcomigrate.dig_status import DigStatus
 from emco_migrate.emcomigrate.endpoints import request_url
+from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.types import AppIntent, DigRef
-
-ERROR_REJECTED = "EmcoRequestRejected"
-ERROR_UNAVAILABLE = "EmcoUnavailable"
-ERROR_BAD_RESPONSE = "EmcoBadResponse"
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 MAX_CONNECTIONS = 8
@@ -238,13 +235,13 @@ class EmcoClient:
             raise ApplicationError(
                 f"EMCO at {self._base} did not answer {what} in time ({type(err).__name__})",
                 {"method": method, "path": url_path, "transport": type(err).__name__},
-                type=ERROR_UNAVAILABLE,
+                type=ErrorType.UNAVAILABLE,
             ) from None
         except httpx.TransportError as err:
             raise ApplicationError(
                 f"EMCO at {self._base} unreachable for {what}: {_transport_reason(err)}",
                 {"method": method, "path": url_path, "transport": type(err).__name__},
-                type=ERROR_UNAVAILABLE,
+                type=ErrorType.UNAVAILABLE,
             ) from None
         if response.status_code in expect:
             return response
@@ -253,8 +250,8 @@ class EmcoClient:
         message = f"EMCO answered {status} to {what}: {body}"
         details = {"status": status, "method": method, "path": url_path, "body": body}
         if 400 <= status < 500 and status not in RETRYABLE_4XX:
-            raise ApplicationError(message, details, type=ERROR_REJECTED, non_retryable=True)
-        raise ApplicationError(message, details, type=ERROR_UNAVAILABLE)
+            raise ApplicationError(message, details, type=ErrorType.REJECTED, non_retryable=True)
+        raise ApplicationError(message, details, type=ErrorType.UNAVAILABLE)
 
     @staticmethod
     def _json(response: httpx.Response, what: str) -> Any:
@@ -263,7 +260,7 @@ class EmcoClient:
         except ValueError as err:
             raise ApplicationError(
                 f"EMCO sent invalid JSON for {what}: {answer_text(response)}",
-                type=ERROR_BAD_RESPONSE,
+                type=ErrorType.BAD_RESPONSE,
                 non_retryable=True,
             ) from err
 
@@ -307,7 +304,7 @@ class EmcoClient:
             raise ApplicationError(
                 f"EMCO answered 202 to POST {url_path} but the body is not an integer "
                 f"revision: {answer_text(response)}",
-                type=ERROR_BAD_RESPONSE,
+                type=ErrorType.BAD_RESPONSE,
                 non_retryable=True,
             )
         return revision
@@ -333,7 +330,7 @@ class EmcoClient:
         if not isinstance(body, dict):
             raise ApplicationError(
                 f"EMCO sent a non-object status for {url_path}",
-                type=ERROR_BAD_RESPONSE,
+                type=ErrorType.BAD_RESPONSE,
                 non_retryable=True,
             )
         return body
@@ -359,7 +356,7 @@ def _repeatable(err: ApplicationError) -> bool:
     """A transient answer (5xx, 408, 429) or a connection that was never made: the request
     did nothing, so sending it again is safe. A timeout is not repeated here: the request
     may still be in flight, and the attempt's own bound is what decides."""
-    if err.type != ERROR_UNAVAILABLE:
+    if err.type != ErrorType.UNAVAILABLE:
         return False
     details = err.details[0] if err.details and isinstance(err.details[0], dict) else {}
     if "status" in details:
@@ -387,7 +384,7 @@ def _name(item: Any, where: str) -> str:
     if not isinstance(name, str) or not name:
         raise ApplicationError(
             f"EMCO listed an item without metadata.name at {where}",
-            type=ERROR_BAD_RESPONSE,
+            type=ErrorType.BAD_RESPONSE,
             non_retryable=True,
         )
     return name

@@ -24,7 +24,6 @@ from urllib.parse import SplitResult, urlsplit
 import httpx
 
 ALLOW_ENV = "EMCO_MIGRATE_ALLOW_EMCO_URLS"
-ERROR_URL_NOT_ALLOWED = "EmcoUrlNotAllowed"
 MAX_URL_CHARS = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -13,14 +13,13 @@ from typing import Any
 from temporalio.exceptions import ApplicationError
 
 from emco_migrate.emcomigrate.dig_status import STATE_INSTANTIATED, DigStatus
-
-ERROR_CHANGED_BY_OTHERS = "EmcoChangedByOthers"
+from emco_migrate.emcomigrate.error_types import ErrorType
 
 
 def changed_by_others(message: str, **details: Any) -> ApplicationError:
     """The non-retryable error for a DIG someone else changed since this run wrote it."""
     return ApplicationError(
-        message, details or None, type=ERROR_CHANGED_BY_OTHERS, non_retryable=True
+        message, details or None, type=ErrorType.CHANGED_BY_OTHERS, non_retryable=True
     )
 
 

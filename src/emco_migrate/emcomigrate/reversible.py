@@ -18,8 +18,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from emco_migrate.emcomigrate.attempts import EmcoAccess, heartbeating, settle_before_deciding
 from emco_migrate.emcomigrate.dig_status import STATE_INSTANTIATED, DigStatus
-from emco_migrate.emcomigrate.emco_client import ERROR_REJECTED, EmcoClient, path
+from emco_migrate.emcomigrate.emco_client import EmcoClient, path
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
+from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.guards import (
     changed_by_others,
     foreign_placement,
@@ -59,11 +60,9 @@ from emco_migrate.emcomigrate.verification import verify
 
 log = logging.getLogger(__name__)
 
-ERROR_REFUSED = "MigrationRefused"
-
 
 def _refuse(message: str) -> ApplicationError:
-    return ApplicationError(message, type=ERROR_REFUSED, non_retryable=True)
+    return ApplicationError(message, type=ErrorType.REFUSED, non_retryable=True)
 
 
 def _refuse_missing_route(
@@ -139,7 +138,7 @@ class ReversibleMigrationActivities:
             await clm.get_json(cluster_path)
         except ApplicationError as err:
             _refuse_missing_route(err, "clm", "clmURL", params.clm_url, 30461)
-            if err.type == ERROR_REJECTED:
+            if err.type == ErrorType.REJECTED:
                 raise _refuse(
                     f"target cluster {target} is unknown to EMCO ({err.message})"
                 ) from err

@@ -20,18 +20,16 @@ from emco_migrate.emcomigrate.dig_status import (
     failed_resources,
     ready_problem,
 )
-from emco_migrate.emcomigrate.emco_client import ERROR_UNAVAILABLE, EmcoClient
+from emco_migrate.emcomigrate.emco_client import EmcoClient
+from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.messages import VerifyRequest, VerifyResult
-
-ERROR_VERIFICATION_TIMEOUT = "VerificationTimeout"
-ERROR_DEPLOYMENT_FAILED = "DeploymentFailed"
 
 FIRST_POLL_SECONDS = 0.25
 MAX_POLL_SECONDS = 2.0
 
 
 def _fail(message: str) -> ApplicationError:
-    return ApplicationError(message, type=ERROR_DEPLOYMENT_FAILED, non_retryable=True)
+    return ApplicationError(message, type=ErrorType.DEPLOYMENT_FAILED, non_retryable=True)
 
 
 async def problems(emco: EmcoClient, request: VerifyRequest) -> list[str]:
@@ -111,7 +109,7 @@ async def verify(
         try:
             found = await problems(emco, request)
         except ApplicationError as err:
-            if err.non_retryable or err.type != ERROR_UNAVAILABLE:
+            if err.non_retryable or err.type != ErrorType.UNAVAILABLE:
                 raise
             found = [f"not known yet: {err.message}"]
         if not found:
@@ -125,7 +123,7 @@ async def verify(
                 f"{request.purpose} not verified within {request.timeout_seconds}s: "
                 + "; ".join(found),
                 {"waitingFor": found},
-                type=ERROR_VERIFICATION_TIMEOUT,
+                type=ErrorType.VERIFICATION_TIMEOUT,
                 non_retryable=True,
             )
         await asyncio.sleep(min(interval, remaining))

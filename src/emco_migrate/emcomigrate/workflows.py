@@ -38,7 +38,8 @@ with workflow.unsafe.imports_passed_through():
         encode_payload,
     )
     from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow, lock_id
-    from emco_migrate.emcomigrate.guards import ERROR_CHANGED_BY_OTHERS, placement_text
+    from emco_migrate.emcomigrate.error_types import ErrorType
+    from emco_migrate.emcomigrate.guards import placement_text
     from emco_migrate.emcomigrate.messages import (
         AppExpectation,
         ApplyRequest,
@@ -86,12 +87,6 @@ with workflow.unsafe.imports_passed_through():
         decode_workflow_params,
     )
 
-ERROR_INVALID_PARAMS = "InvalidWorkflowParams"
-ERROR_STEP_FAILED = "MigrationStepFailed"
-ERROR_ROLLED_BACK = "MigrationRolledBack"
-ERROR_ROLLBACK_FAILED = "MigrationRollbackFailed"
-ERROR_ROLLBACK_STOPPED = "MigrationRollbackStopped"
-ERROR_DIG_LOCKED = "DigBeingMigrated"
 
 # Behaviour added for correctness under faults (the DIG lock, the compensation's checks and
 # final read-back): runs started before it replay without it (docs/ARCHITECTURE.md).
@@ -99,7 +94,6 @@ PATCH_FAULT_SAFETY = "fault-safety-1"
 # Strict input (the declared parameter schema, our task queue only) and no workflow task
 # that fails forever: an unexpected error in this code fails the run instead.
 PATCH_STRICT_INPUT = "strict-input-1"
-ERROR_INTERNAL = "MigrationInternalError"
 
 # Compensation steps must not give up after one EMCO hiccup: retried for several minutes
 # (20 attempts, 1 s to 30 s apart: about 8 minutes); a worker that dies mid-step is noticed
@@ -120,7 +114,10 @@ T = TypeVar("T")
 
 def _invalid(message: str, field: str | None = None) -> ApplicationError:
     return ApplicationError(
-        message, {"field": field} if field else None, type=ERROR_INVALID_PARAMS, non_retryable=True
+        message,
+        {"field": field} if field else None,
+        type=ErrorType.INVALID_PARAMS,
+        non_retryable=True,
     )
 
 
@@ -166,7 +163,7 @@ def _describe_bug(err: Exception) -> str:
 def _error_type(err: BaseException) -> str | None:
     """The ApplicationError type behind an activity failure (None for timeouts etc.)."""
     while isinstance(err, ActivityError | ApplicationError):
-        if isinstance(err, ApplicationError) and err.type != ERROR_STEP_FAILED:
+        if isinstance(err, ApplicationError) and err.type != ErrorType.STEP_FAILED:
             return err.type
         if err.cause is None:
             return None
@@ -229,7 +226,7 @@ class EmcoMigrateWorkflow:
         workflow.logger.error("internal error in the migration workflow", exc_info=err)
         self._progress.phase = Phase.FAILED
         self._progress.message = f"internal error in the workflow: {_describe_bug(err)}"
-        return ApplicationError(self._progress.message, type=ERROR_INTERNAL, non_retryable=True)
+        return ApplicationError(self._progress.message, type=ErrorType.INTERNAL, non_retryable=True)
 
     async def _run(self, value: RawValue | None) -> RawValue:
         progress = self._progress
@@ -259,7 +256,7 @@ class EmcoMigrateWorkflow:
             summary = await self._undo(params, snapshot, "the workflow was cancelled")
             if progress.phase is Phase.ROLLBACK_STOPPED:
                 raise ApplicationError(
-                    summary, type=ERROR_ROLLBACK_STOPPED, non_retryable=True
+                    summary, type=ErrorType.ROLLBACK_STOPPED, non_retryable=True
                 ) from None
             progress.phase = Phase.CANCELLED
             raise CancelledError(summary) from None
@@ -267,7 +264,7 @@ class EmcoMigrateWorkflow:
             if not isinstance(err, ActivityError | ApplicationError) and not self._strict:
                 raise
             # _step's errors already name the step ("VerifyMigration failed: ...").
-            if isinstance(err, ApplicationError) and err.type == ERROR_STEP_FAILED:
+            if isinstance(err, ApplicationError) and err.type == ErrorType.STEP_FAILED:
                 failure = _cause(err)
             elif isinstance(err, ActivityError | ApplicationError):
                 failure = f"{self._state} failed: {_cause(err)}"
@@ -279,9 +276,9 @@ class EmcoMigrateWorkflow:
             raise ApplicationError(
                 summary,
                 type={
-                    Phase.ROLLED_BACK: ERROR_ROLLED_BACK,
-                    Phase.ROLLBACK_STOPPED: ERROR_ROLLBACK_STOPPED,
-                }.get(progress.phase, ERROR_ROLLBACK_FAILED),
+                    Phase.ROLLED_BACK: ErrorType.ROLLED_BACK,
+                    Phase.ROLLBACK_STOPPED: ErrorType.ROLLBACK_STOPPED,
+                }.get(progress.phase, ErrorType.ROLLBACK_FAILED),
                 non_retryable=True,
             ) from None
         progress.phase = Phase.COMPLETED
@@ -362,7 +359,7 @@ class EmcoMigrateWorkflow:
             f"DIG {params.dig.dig} is already being migrated by {by}; this run was "
             "refused before any change (wait for that run to end, or cancel it)",
             {"lock": lock, "holder": holder.workflow_id},
-            type=ERROR_DIG_LOCKED,
+            type=ErrorType.DIG_LOCKED,
             non_retryable=True,
         )
 
@@ -425,7 +422,7 @@ class EmcoMigrateWorkflow:
                 ACTIVITY_DO_DIG_UPDATE, MigrationActivities.do_dig_update, guarded
             )
         except ApplicationError as err:
-            if _error_type(err) == ERROR_CHANGED_BY_OTHERS:
+            if _error_type(err) == ErrorType.CHANGED_BY_OTHERS:
                 self._left = (base_revision,)  # refused before posting
             raise
         new_revision = result.extensions.get(KEY_NEW_REVISION)
@@ -553,7 +550,7 @@ class EmcoMigrateWorkflow:
         except (ActivityError, ApplicationError) as err:
             progress.mark(AppStatus.FAILED)
             done = "; ".join(progress.undone) or "nothing"
-            if _error_type(err) == ERROR_CHANGED_BY_OTHERS:
+            if _error_type(err) == ErrorType.CHANGED_BY_OTHERS:
                 progress.phase = Phase.ROLLBACK_STOPPED
                 progress.message = (
                     f"{failure}; stopped undoing it because someone else changed the DIG "
@@ -674,7 +671,7 @@ class EmcoMigrateWorkflow:
             raise ApplicationError(
                 f"{name} failed{retried}: {_cause(err)}",
                 {"step": name, "errorType": _error_type(err)},
-                type=ERROR_STEP_FAILED,
+                type=ErrorType.STEP_FAILED,
                 non_retryable=True,
             ) from err
         finally:
