@@ -12,12 +12,10 @@ from emco_migrate.emcomigrate.options import (
     GO_ACTIVITIES,
     HEARTBEAT_FLOOR,
     ActivitySettings,
-    OptionsError,
-    duration,
     resolve_activity_options,
-    retry_policy,
 )
 from emco_migrate.gowire import ActivityOptionsSpec, RetryPolicySpec, decode_workflow_params
+from emco_migrate.wire.options import OptionsError, duration, retry_policy
 
 VECTOR = Path(__file__).parents[1] / "fixtures" / "vectors" / "workflow-input-04.json"
 

@@ -1,10 +1,7 @@
-"""Mapping Go's Temporal option structs (zero = unset, int ns) onto the Python SDK.
-
-Rules (wire-format.md §5): 0 means "unset"; a non-zero duration is rounded *up* to whole
-microseconds (Python's timedelta resolution), so 10 ns becomes 1 µs and never "unset";
-BackoffCoefficient 0 becomes the default 2.0; nothing the SDK or server would reject is
-passed on: such values fail with an error naming the field instead.
-"""
+"""The migration's activity options: Go's `ActivityOptions` per activity (the Go
+reference's choice rules), checked and turned into `execute_activity` arguments, and the
+bounds this workflow adds (step budget, settle time, heartbeat floor, verification).
+Durations and retry policies convert as `wire.options` says."""
 
 from __future__ import annotations
 
@@ -24,10 +21,8 @@ from emco_migrate.emcomigrate.names import (
 )
 from emco_migrate.emcomigrate.param_schema import closest, unknown_key
 from emco_migrate.gowire import ActivityOptionsSpec, RetryPolicySpec
+from emco_migrate.wire.options import OptionsError, duration, retry_policy
 
-NS_PER_US = 1_000
-DEFAULT_INITIAL_INTERVAL = timedelta(seconds=1)
-DEFAULT_BACKOFF = 2.0
 DEFAULT_START_TO_CLOSE_NS = 60 * 1_000_000_000
 
 # The activities whose options EMCO's intent may set, in the order the workflow runs them.
@@ -38,59 +33,9 @@ GO_ACTIVITIES = (
 )
 
 
-class OptionsError(ValueError):
-    """An option value the SDK or the server would refuse; ``field`` names it, ``reason``
-    says why."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
 # An activity ID is ours to choose; a custom one is kept short and printable (Temporal
 # refuses IDs past its limit, and every workflow task carrying it would fail).
 MAX_ACTIVITY_ID_CHARS = 255
-
-
-def duration(ns: int, field: str) -> timedelta | None:
-    """Integer nanoseconds -> timedelta; 0 -> None (unset); sub-µs values round up."""
-    if ns < 0:
-        raise OptionsError(field, f"must not be negative (got {ns} ns)")
-    if ns == 0:
-        return None
-    return timedelta(microseconds=-(-ns // NS_PER_US))
-
-
-def retry_policy(spec: RetryPolicySpec | None, field: str) -> RetryPolicy | None:
-    """A Go `*RetryPolicy` as a Python `RetryPolicy` (None when Go sent null)."""
-    if spec is None:
-        return None
-    initial = duration(spec.initial_interval_ns, f"{field}.InitialInterval")
-    maximum = duration(spec.maximum_interval_ns, f"{field}.MaximumInterval")
-    backoff = spec.backoff_coefficient or DEFAULT_BACKOFF
-    if backoff < 1:
-        raise OptionsError(
-            f"{field}.BackoffCoefficient", f"must be 0 (default 2.0) or at least 1, got {backoff:g}"
-        )
-    if spec.maximum_attempts < 0:
-        raise OptionsError(
-            f"{field}.MaximumAttempts",
-            f"must be 0 (unlimited) or positive, got {spec.maximum_attempts}",
-        )
-    initial = initial or DEFAULT_INITIAL_INTERVAL
-    if maximum is not None and maximum < initial:
-        raise OptionsError(
-            f"{field}.MaximumInterval",
-            f"{spec.maximum_interval_ns} ns is less than InitialInterval",
-        )
-    return RetryPolicy(
-        initial_interval=initial,
-        backoff_coefficient=backoff,
-        maximum_interval=maximum,
-        maximum_attempts=spec.maximum_attempts,
-        non_retryable_error_types=list(spec.non_retryable_error_types or ()) or None,
-    )
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,6 @@ with workflow.unsafe.imports_passed_through():
     from emco_migrate.emcomigrate.options import (
         HEARTBEAT_FLOOR,
         ActivitySettings,
-        OptionsError,
         resolve_activity_options,
         verification_settings,
     )
@@ -86,6 +85,7 @@ with workflow.unsafe.imports_passed_through():
         WorkflowParamsSpec,
         decode_workflow_params,
     )
+    from emco_migrate.wire.options import OptionsError
 
 
 # Behaviour added for correctness under faults (the DIG lock, the compensation's checks and

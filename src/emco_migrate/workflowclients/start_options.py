@@ -29,8 +29,8 @@ from temporalio.common import (
 from temporalio.service import RPCError
 
 from emco_migrate import gowire
-from emco_migrate.emcomigrate.options import OptionsError, duration, retry_policy
 from emco_migrate.gowire import StartOptionsSpec
+from emco_migrate.wire.options import OptionsError, duration, retry_policy
 from emco_migrate.workflowclients.errors import InvalidSpec, WorkflowStartRefused, as_unreachable
 
 FIELD = "workflowStartOptions"

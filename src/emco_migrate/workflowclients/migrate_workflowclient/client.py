@@ -15,11 +15,12 @@ from emco_migrate import gowire
 from emco_migrate.emcomigrate.dig_lock import lock_id
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy, UrlRefused
 from emco_migrate.emcomigrate.names import ALL_ACTIVITY_NAMES, TASK_QUEUE, WORKFLOW_NAME
-from emco_migrate.emcomigrate.options import OptionsError, resolve_activity_options
+from emco_migrate.emcomigrate.options import resolve_activity_options
 from emco_migrate.emcomigrate.param_schema import FIELD_PREFIX
 from emco_migrate.emcomigrate.types import MigrationParams, ParamError
 from emco_migrate.errors import UserError
 from emco_migrate.gowire import TemporalSpec, WorkflowParamsSpec
+from emco_migrate.wire.options import OptionsError
 from emco_migrate.workflowclients.errors import (
     InvalidSpec,
     WorkflowAlreadyRunning,
