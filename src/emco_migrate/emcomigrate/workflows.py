@@ -155,6 +155,13 @@ def _cause(err: BaseException) -> str:
     return err.message if isinstance(err, FailureError) else str(err)
 
 
+def _evicted() -> bool:
+    """Whether a CancelledError comes from the worker evicting the run (shutdown, cache
+    pressure) rather than from a cancel request: the run goes on elsewhere, from its history,
+    so its code must not go on here (a task started now would outlive the workflow)."""
+    return workflow.cancellation_reason() is None
+
+
 def _describe_bug(err: Exception) -> str:
     text = " ".join(str(err).split())
     return f"{type(err).__name__}: {text[:300]}" if text else type(err).__name__
@@ -210,7 +217,12 @@ class EmcoMigrateWorkflow:
         # and no command may be issued then.
         try:
             result = await self._run(value)
-        except (FailureError, asyncio.CancelledError):
+        except asyncio.CancelledError:
+            if _evicted():  # the worker drops the run from its cache: no command may follow
+                raise
+            await self._release()
+            raise
+        except FailureError:
             await self._release()
             raise
         except Exception as err:
@@ -253,6 +265,8 @@ class EmcoMigrateWorkflow:
         try:
             await self._migrate(params, snapshot, mig)
         except asyncio.CancelledError:
+            if _evicted():  # not a cancel: the run continues from its history elsewhere
+                raise
             summary = await self._undo(params, snapshot, "the workflow was cancelled")
             if progress.phase is Phase.ROLLBACK_STOPPED:
                 raise ApplicationError(
@@ -374,6 +388,8 @@ class EmcoMigrateWorkflow:
                 await asyncio.shield(task)
                 return
             except asyncio.CancelledError:
+                if task.done() or _evicted():
+                    raise
                 continue
             except Exception as err:  # the parent close policy still releases it
                 workflow.logger.warning("releasing the DIG lock failed: %s", err)
@@ -479,6 +495,8 @@ class EmcoMigrateWorkflow:
             try:
                 return await asyncio.shield(task)
             except asyncio.CancelledError:
+                if task.done() or _evicted():
+                    raise
                 workflow.logger.warning("cancel requested during compensation; finishing it")
 
     async def _compensate(self, params: MigrationParams, snapshot: Snapshot, failure: str) -> str:
