@@ -6,6 +6,7 @@ fields get defaults so payloads recorded by older versions keep decoding.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,12 +149,19 @@ class ConfirmResult:
     revision: int
 
 
+class RollbackMethod(enum.StrEnum):
+    """How `RollbackDig` brought the DIG back (the value is its EMCO endpoint's name)."""
+
+    ROLLBACK = "rollback"  # POST /rollback to the recorded revision
+    UPDATE = "update"  # a forward /update of the restored intents
+    NONE = "none"  # nothing: the recorded context is still current
+
+
 @dataclass(frozen=True)
 class RollbackResult:
-    """What was done: ``rollback`` (POST /rollback), ``update`` (a forward /update of the
-    restored intents) or ``none`` (the recorded context is still current)."""
+    """What `RollbackDig` did, and the DIG's revision after it."""
 
-    method: str
+    method: RollbackMethod
     revision: int
     note: str = ""
 

@@ -33,6 +33,7 @@ from emco_migrate.emcomigrate.messages import (
     ConfirmResult,
     IntentWrite,
     LockHolder,
+    RollbackMethod,
     RollbackRequest,
     RollbackResult,
     Snapshot,
@@ -268,13 +269,17 @@ class ReversibleMigrationActivities:
         async with heartbeating("reading"):
             current = await emco.summary(request.dig)
         if current.instance == request.context and current.state == STATE_INSTANTIATED:
-            method = "none" if current.revision == request.revision else "rollback"
+            method = (
+                RollbackMethod.NONE
+                if current.revision == request.revision
+                else RollbackMethod.ROLLBACK
+            )
             return RollbackResult(method, current.revision, "the recorded context is current")
         left = request.left_revisions
         if left and current.revision not in left:
             if retry and current.revision - 1 in left and current.state == STATE_INSTANTIATED:
                 return RollbackResult(
-                    "update",
+                    RollbackMethod.UPDATE,
                     current.revision,
                     "an earlier attempt's /update of the restored intents was accepted",
                 )
@@ -284,11 +289,11 @@ class ReversibleMigrationActivities:
             async with heartbeating("posting /rollback"):
                 await emco.rollback(request.dig, request.revision, request.reason)
                 after = await emco.summary(request.dig)
-            return RollbackResult("rollback", after.revision)
+            return RollbackResult(RollbackMethod.ROLLBACK, after.revision)
         async with heartbeating("posting /update"):
             revision = await emco.update(request.dig)
         return RollbackResult(
-            "update",
+            RollbackMethod.UPDATE,
             revision,
             f"revision {request.revision} does not name context {request.context} "
             "unambiguously; re-applied the restored intents with /update instead",

@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         ConfirmRequest,
         IntentWrite,
         PlanItem,
+        RollbackMethod,
         RollbackRequest,
         Snapshot,
         SnapshotRequest,
@@ -535,7 +536,7 @@ class EmcoMigrateWorkflow:
                 else COMPENSATION_SETTINGS,
                 forward=False,
             )
-            if rolled.method == "none":
+            if rolled.method == RollbackMethod.NONE:
                 progress.undone.append("the DIG was never updated: no rollback needed")
             else:
                 progress.undone.append(
