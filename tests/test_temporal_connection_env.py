@@ -406,7 +406,10 @@ def test_server_that_hangs_up(capsys: pytest.CaptureFixture[str], listen: Listen
 
 
 def test_http1_server(capsys: pytest.CaptureFixture[str], listen: Listen) -> None:
-    assert unreachable(capsys, listen(http1).address) == ConnectFailure.NOT_GRPC
+    # The client sees either the HTTP/1 answer or, when its HTTP/2 preface loses the race
+    # with the server's close, only the close: both are short reasons, never the raw text.
+    reason = unreachable(capsys, listen(http1).address)
+    assert reason == ConnectFailure.NOT_GRPC or reason.startswith(ConnectFailure.CLOSED), reason
 
 
 def test_tls_against_the_plaintext_dev_server(

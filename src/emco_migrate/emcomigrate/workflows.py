@@ -383,18 +383,17 @@ class EmcoMigrateWorkflow:
         lock, self._lock = self._lock, None
         if lock is None:
             return
-        task = asyncio.create_task(lock.signal(DigLockWorkflow.release))
-        while True:
-            try:
-                await asyncio.shield(task)
-                return
-            except asyncio.CancelledError:
-                if task.done() or _evicted():
-                    raise
-                continue
-            except Exception as err:  # the parent close policy still releases it
-                workflow.logger.warning("releasing the DIG lock failed: %s", err)
-                return
+        # Awaited here, not in a task of its own: a task still waiting for the signal when
+        # the worker evicts the run outlived it (and hung its worker's event loop at exit).
+        try:
+            await lock.signal(DigLockWorkflow.release)
+        except asyncio.CancelledError:
+            if _evicted():
+                raise
+            # A cancel request while signalling: the parent close policy still releases it.
+            workflow.logger.warning("cancelled while releasing the DIG lock")
+        except Exception as err:  # the parent close policy still releases it
+            workflow.logger.warning("releasing the DIG lock failed: %s", err)
 
     def _finish(self, mig: MigParam) -> RawValue:
         self._state = STATE_COMPLETED
