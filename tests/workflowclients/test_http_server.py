@@ -76,15 +76,35 @@ async def test_second_invoke_of_a_running_id_is_409(
         (spec_body(None), "workflowStartOptions.ID", "required"),
         (spec_body("x", ID=""), "workflowStartOptions.ID", "required"),
         (spec_body("x", ID=7), "workflowStartOptions.ID", "expected a string"),
-        (spec_body("x", WorkflowRunTimeout="60s"), "workflowStartOptions.WorkflowRunTimeout", ""),
-        (spec_body("x", WorkflowTaskTimeout=1.5), "workflowStartOptions.WorkflowTaskTimeout", ""),
-        (spec_body("x", WorkflowRunTimeout=-1), "workflowStartOptions.WorkflowRunTimeout", ""),
-        (spec_body("x", WorkflowIDReusePolicy="RejectDuplicate"), "workflowStartOptions.", ""),
-        (spec_body("x", WorkflowIDReusePolicy=7), "workflowStartOptions.WorkflowIDReusePolicy", ""),
+        (
+            spec_body("x", WorkflowRunTimeout="60s"),
+            "workflowStartOptions.WorkflowRunTimeout",
+            "expected an integer number of nanoseconds, got string",
+        ),
+        (
+            spec_body("x", WorkflowTaskTimeout=1.5),
+            "workflowStartOptions.WorkflowTaskTimeout",
+            "got the non-integer number 1.5",
+        ),
+        (
+            spec_body("x", WorkflowRunTimeout=-1),
+            "workflowStartOptions.WorkflowRunTimeout",
+            "must not be negative (got -1 ns)",
+        ),
+        (
+            spec_body("x", WorkflowIDReusePolicy="RejectDuplicate"),
+            "workflowStartOptions.WorkflowIDReusePolicy",
+            "expected an integer WorkflowIdReusePolicy (0-3), got string",
+        ),
+        (
+            spec_body("x", WorkflowIDReusePolicy=7),
+            "workflowStartOptions.WorkflowIDReusePolicy",
+            "7 is not a WorkflowIdReusePolicy",
+        ),
         (
             spec_body("x", RetryPolicy={"BackoffCoefficient": 0.5}),
             "workflowStartOptions.RetryPolicy.BackoffCoefficient",
-            "",
+            "must be 0 (default 2.0) or at least 1, got 0.5",
         ),
         (
             spec_body("x", RetryPolicy={"MaximumAttempts": 3_000_000_000}),
