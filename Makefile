@@ -47,6 +47,7 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+	$(BIN)/mypy tests
 
 test: lint typecheck helm
 	$(BIN)/pytest

@@ -68,7 +68,8 @@ def only(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 
 
 def container_of(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    containers = only(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    pod_spec = only(docs, "Deployment")["spec"]["template"]["spec"]
+    containers: list[dict[str, Any]] = pod_spec["containers"]
     assert len(containers) == 1
     return containers[0]
 

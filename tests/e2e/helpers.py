@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -21,7 +22,7 @@ async def start_migration(
     starter: Starter,
     setup: SampleSetup,
     *,
-    options: dict[str, object] | None = None,
+    options: Mapping[str, object] | None = None,
     **params: str,
 ) -> Handle:
     """Start EmcoMigrateWorkflow for ``setup`` with the Go sample's options (or ``options``)."""

@@ -8,6 +8,7 @@ to provoke here; this checks that runs evicted at every step still end right.)""
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 import pytest
 from temporalio.client import Client, WorkflowFailureError
@@ -39,8 +40,8 @@ async def test_evicted_after_every_task_a_migration_and_a_cancelled_one_end_righ
         activities=activity_methods(http),
         max_cached_workflows=0,
     ):  # fmt: skip
-        handle = await starter.start(vector_input(**sample_setup.activity_params()))
-        result = await asyncio.wait_for(handle.result(), 60)
+        handle = await starter.start(vector_input(options=None, **sample_setup.activity_params()))
+        result = cast(dict[str, Any], await asyncio.wait_for(handle.result(), 60))
         assert result["phase"] == "completed"
         assert placement(emulator_reset, sample_setup) == {"provider2+cluster2": ["Ready"] * 2}
 
@@ -52,7 +53,7 @@ async def test_evicted_after_every_task_a_migration_and_a_cancelled_one_end_righ
             "targetClusterName": "cluster1",
             "verifyTimeoutSeconds": "30",
         }
-        second = await starter.start(vector_input(**back))
+        second = await starter.start(vector_input(options=None, **back))
         await wait_for_state(second, "VerifyMigration")
         await second.cancel()
         with pytest.raises(WorkflowFailureError):

@@ -330,7 +330,8 @@ async def test_terminate_mid_update_then_a_migration_back_restores_the_intents(
 
     def quiet() -> bool:
         tries = emulator_reset.requests(method="PUT", path_regex=nginx)
-        return time.time() - max(t["arrivedAt"] for t in tries) > 1.5
+        last_arrived: float = max(t["arrivedAt"] for t in tries)
+        return time.time() - last_arrived > 1.5
 
     await until(quiet, within=20, what="the terminated run's last attempt to end")
     emulator_reset.clear_faults()
@@ -359,8 +360,12 @@ async def test_sixty_migrations_under_ten_percent_503s_all_end_correct(
 ) -> None:
     setups = [build_sample_setup(emulator_reset.url, wait_ready=False) for _ in range(60)]
     for setup in setups:
+
+        def sample_app_ready(s: SampleSetup = setup) -> bool:
+            return placement(emulator_reset, s) == {"provider1+cluster1": ["Ready"] * 2}
+
         await until(
-            lambda s=setup: placement(emulator_reset, s) == {"provider1+cluster1": ["Ready"] * 2},
+            sample_app_ready,
             within=30,
             what="sample app Ready",
         )

@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -179,7 +180,7 @@ def test_up_and_the_seed_flow_by_hand(up: Up) -> None:
     poll(lambda: phase() == "cancelled", timeout=60, what="the cancelled migration's rollback")
     assert where_is_the_app() == {"provider1/cluster1": ["Ready", "Ready"]}
 
-    assert up.process.send_signal(signal.SIGINT) is None
+    assert cast(object, up.process.send_signal(signal.SIGINT)) is None
     assert up.process.wait(timeout=30) == 0
     ports = StackPorts.fixed()
     assert not any(

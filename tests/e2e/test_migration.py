@@ -108,7 +108,7 @@ async def test_current_state_moves_through_every_activity_and_503s_are_retried(
     seen: list[str] = []
 
     async def record_until_completed() -> bool:
-        state = await handle.query(QUERY_CURRENT_STATE)
+        state: str = await handle.query(QUERY_CURRENT_STATE)
         if not seen or seen[-1] != state:
             seen.append(state)
         return state == "completed"

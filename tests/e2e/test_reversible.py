@@ -276,7 +276,7 @@ async def test_refuses_to_start_on_bad_targets(
     worker: Worker, starter: Starter, sample_setup: SampleSetup, params: dict[str, str],
     expected: str,
 ) -> None:  # fmt: skip
-    handle = await start_migration(starter, sample_setup, **params)
+    handle = await start_migration(starter, sample_setup, options=None, **params)
     with pytest.raises(WorkflowFailureError) as caught:
         await handle.result()
     assert expected in str(caught.value.cause)
@@ -315,7 +315,7 @@ async def test_a_url_that_is_not_the_service_is_named(
 ) -> None:
     # Like pointing clmURL at a real EMCO's orchestrator port: every path is a bare 404.
     elsewhere = f"{sample_setup.url}/not-{service}"
-    handle = await start_migration(starter, sample_setup, **{param: elsewhere})
+    handle = await start_migration(starter, sample_setup, options=None, **{param: elsewhere})
     with pytest.raises(WorkflowFailureError) as caught:
         await handle.result()
     message = str(caught.value.cause)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -124,7 +124,7 @@ async def not_started(client: Client, workflow_id: str) -> bool:
 
 
 @pytest.fixture
-async def invoke(temporal_address: str) -> Iterator[Any]:
+async def invoke(temporal_address: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = HttpServerSettings(temporal=TemporalSettings(address=temporal_address))
     registry = WorkflowClientRegistry(
         {"migrate_workflowclient": MigrateWorkflowClient(EmcoUrlPolicy())}
@@ -181,7 +181,7 @@ async def test_the_workflow_refuses_bad_params_itself_before_any_write(
     # Started without our clients (e.g. by `temporal workflow start`): the workflow checks.
     emulator.clear_requests()
     params = {**sample_setup.activity_params(), "DryRun": "true"}
-    handle = await starter.start(vector_input(**params))
+    handle = await starter.start(vector_input(options=None, **params))
 
     with pytest.raises(WorkflowFailureError) as caught:
         await handle.result()
@@ -226,7 +226,7 @@ async def test_a_canary_given_as_emco_url_never_has_its_body_shown(
     temporal_address: str,
 ) -> None:
     params = {**sample_setup.activity_params(), "emcoURL": f"{canary_url}/secret/"}
-    handle = await starter.start(vector_input(**params))
+    handle = await starter.start(vector_input(options=None, **params))
     with pytest.raises(WorkflowFailureError):
         await handle.result()
 
@@ -249,7 +249,7 @@ async def test_a_bug_before_any_write_fails_the_run_instead_of_its_tasks(
 
     monkeypatch.setattr(Progress, "planned", broken)
     emulator.clear_requests()
-    handle = await starter.start(vector_input(**sample_setup.activity_params()))
+    handle = await starter.start(vector_input(options=None, **sample_setup.activity_params()))
 
     with pytest.raises(WorkflowFailureError) as caught:
         await asyncio.wait_for(handle.result(), 30)
@@ -276,7 +276,7 @@ async def test_a_bug_after_a_write_undoes_it_and_fails_the_run(
 
     monkeypatch.setattr(Progress, "mark", broken)
     before = app_intent(sample_setup)["spec"]["intent"]
-    handle = await starter.start(vector_input(**sample_setup.activity_params()))
+    handle = await starter.start(vector_input(options=None, **sample_setup.activity_params()))
 
     with pytest.raises(WorkflowFailureError) as caught:
         await asyncio.wait_for(handle.result(), 60)
@@ -324,7 +324,7 @@ async def test_the_worker_refuses_an_emco_url_outside_its_allowlist_without_retr
         workflows=workflow_classes(),
         activities=activity_methods(http, policy),
     ):  # fmt: skip
-        handle = await starter.start(vector_input(**sample_setup.activity_params()))
+        handle = await starter.start(vector_input(options=None, **sample_setup.activity_params()))
         with pytest.raises(WorkflowFailureError) as caught:
             await asyncio.wait_for(handle.result(), 30)
 

@@ -21,11 +21,10 @@ from support.emulator import (
     Emulator,
     SampleSetup,
     build_sample_setup,
-    poll,
     start_emulator,
     wait_app_ready,
 )
-from support.waiting import wait_for
+from support.waiting import poll, wait_for
 
 from .checks import unique
 

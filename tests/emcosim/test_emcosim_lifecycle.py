@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from support.emulator import SampleSetup, poll, wait_app_ready
+from support.emulator import SampleSetup, wait_app_ready
+from support.waiting import poll
 
 from .checks import expect
 

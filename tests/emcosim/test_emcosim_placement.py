@@ -7,15 +7,14 @@ from typing import Any
 import httpx
 import pytest
 
+from emco_migrate.emcosim.fixtures import sample_chart, sample_profile
 from support.emulator import (
     Emulator,
     SampleSetup,
     build_sample_setup,
-    poll,
-    sample_chart,
-    sample_profile,
     wait_app_ready,
 )
+from support.waiting import poll
 
 from .checks import expect, multipart
 from .test_emcosim_lifecycle import new_dig, states, summary

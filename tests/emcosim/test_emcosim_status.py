@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from support.emulator import SampleSetup, poll
+from support.emulator import SampleSetup
+from support.waiting import poll
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -72,7 +72,7 @@ async def starter(temporal_client: Client) -> AsyncIterator[Starter]:
     await s.cleanup()
 
 
-def vector_input(*, options: dict[str, object] | None = None, **params: str) -> bytes:
+def vector_input(*, options: Mapping[str, object] | None = None, **params: str) -> bytes:
     """The Go sample's workflow input (vectors/workflow-input-04.json) with some
     ``activityParams["all-activities"]`` values replaced, and optionally other options."""
     data = json.loads((VECTORS / "workflow-input-04.json").read_bytes())

@@ -352,7 +352,7 @@ def _stamp(moment: datetime) -> Timestamp:
 
 def test_a_failed_attempt_waiting_for_its_retry_is_one_short_line() -> None:
     info = PendingActivityInfo(
-        activity_type={"name": "GetDigAppIntents"},
+        activity_type={"name": "GetDigAppIntents"},  # type: ignore[arg-type]
         state=PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
         attempt=4,
         last_failure=Failure(message="cannot reach EMCO:\n" + "x" * 500),
@@ -386,7 +386,7 @@ def test_a_failed_attempt_waiting_for_its_retry_is_one_short_line() -> None:
 def test_a_json_heartbeat_says_what_the_activity_waits_for() -> None:
     detail = {"polls": 3, "waitingFor": ["collectd on provider2+cluster2 is not Ready (x)"]}
     info = PendingActivityInfo(
-        activity_type={"name": "VerifyMigration"},
+        activity_type={"name": "VerifyMigration"},  # type: ignore[arg-type]
         state=PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
         attempt=1,
         maximum_attempts=5,
