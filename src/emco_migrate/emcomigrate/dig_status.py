@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emco_migrate.emcomigrate.types import ClusterRef
-
-STATE_INSTANTIATED = "Instantiated"
-STATE_UPDATED = "Updated"
+from emco_migrate.wire.emco import DigState
 
 
 @dataclass(frozen=True)
@@ -80,16 +78,18 @@ class DigStatus:
 
     def instantiated_revisions(self, revision: int) -> list[Action]:
         """The ``Instantiated`` actions carrying ``revision`` (several after re-instantiation)."""
-        return [a for a in self.actions if a.state == STATE_INSTANTIATED and a.revision == revision]
+        return [
+            a for a in self.actions if a.state == DigState.INSTANTIATED and a.revision == revision
+        ]
 
     def replaced_context(self, revision: int) -> str | None:
         """The context that the update to ``revision`` replaced: the ``Updated`` action
         written just before the last ``Instantiated`` action of that revision."""
         for index in range(len(self.actions) - 1, 0, -1):
             action = self.actions[index]
-            if action.state == STATE_INSTANTIATED and action.revision == revision:
+            if action.state == DigState.INSTANTIATED and action.revision == revision:
                 before = self.actions[index - 1]
-                return before.instance if before.state == STATE_UPDATED else None
+                return before.instance if before.state == DigState.UPDATED else None
         return None
 
     @classmethod

@@ -12,8 +12,9 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
-from emco_migrate.emcomigrate.dig_status import STATE_INSTANTIATED, DigStatus
+from emco_migrate.emcomigrate.dig_status import DigStatus
 from emco_migrate.emcomigrate.error_types import ErrorType
+from emco_migrate.wire.emco import DigState
 
 
 def changed_by_others(message: str, **details: Any) -> ApplicationError:
@@ -31,9 +32,9 @@ def earlier_update(current: DigStatus, base: int, *, retry: bool, dig: str) -> i
     update an earlier attempt posted (its worker may have died, or the request reached EMCO
     after the attempt gave up). Any other revision is another writer's.
     """
-    if current.revision == base and current.state == STATE_INSTANTIATED:
+    if current.revision == base and current.state == DigState.INSTANTIATED:
         return None
-    if retry and current.revision == base + 1 and current.state == STATE_INSTANTIATED:
+    if retry and current.revision == base + 1 and current.state == DigState.INSTANTIATED:
         return current.revision
     raise changed_by_others(
         f"DIG {dig} is at revision {current.revision} ({current.state or 'no state'}), not "

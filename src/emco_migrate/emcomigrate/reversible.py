@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from emco_migrate.emcomigrate.attempts import EmcoAccess, heartbeating, settle_before_deciding
-from emco_migrate.emcomigrate.dig_status import STATE_INSTANTIATED, DigStatus
+from emco_migrate.emcomigrate.dig_status import DigStatus
 from emco_migrate.emcomigrate.emco_client import EmcoClient, path
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
 from emco_migrate.emcomigrate.error_types import ErrorType
@@ -58,6 +58,7 @@ from emco_migrate.emcomigrate.types import (
     ParamError,
 )
 from emco_migrate.emcomigrate.verification import verify
+from emco_migrate.wire.emco import DigState
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class ReversibleMigrationActivities:
         params = request.params
         emco = self._emco_access.client(params.dig.emco_url)
         deployed = DigStatus.parse(await emco.status(params.dig, [("status", "deployed")]))
-        if deployed.state != STATE_INSTANTIATED:
+        if deployed.state != DigState.INSTANTIATED:
             raise _refuse(
                 f"DIG {params.dig.dig} is {deployed.state or 'not instantiated'}, "
                 "not Instantiated: nothing to migrate"
@@ -268,7 +269,7 @@ class ReversibleMigrationActivities:
         await settle_before_deciding(request.settle_seconds)
         async with heartbeating("reading"):
             current = await emco.summary(request.dig)
-        if current.instance == request.context and current.state == STATE_INSTANTIATED:
+        if current.instance == request.context and current.state == DigState.INSTANTIATED:
             method = (
                 RollbackMethod.NONE
                 if current.revision == request.revision
@@ -277,7 +278,7 @@ class ReversibleMigrationActivities:
             return RollbackResult(method, current.revision, "the recorded context is current")
         left = request.left_revisions
         if left and current.revision not in left:
-            if retry and current.revision - 1 in left and current.state == STATE_INSTANTIATED:
+            if retry and current.revision - 1 in left and current.state == DigState.INSTANTIATED:
                 return RollbackResult(
                     RollbackMethod.UPDATE,
                     current.revision,

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from temporalio.exceptions import ApplicationError
 
 from emco_migrate.emcomigrate.dig_status import (
-    STATE_INSTANTIATED,
     DigStatus,
     failed_resources,
     ready_problem,
@@ -23,6 +22,7 @@ from emco_migrate.emcomigrate.dig_status import (
 from emco_migrate.emcomigrate.emco_client import EmcoClient
 from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.messages import VerifyRequest, VerifyResult
+from emco_migrate.wire.emco import DeployedStatus, DigState
 
 FIRST_POLL_SECONDS = 0.25
 MAX_POLL_SECONDS = 2.0
@@ -41,7 +41,7 @@ async def problems(emco: EmcoClient, request: VerifyRequest) -> list[str]:
     deployed = DigStatus.parse(
         await emco.status(request.dig, [("status", "deployed"), *(("app", a) for a in apps)])
     )
-    if deployed.state != STATE_INSTANTIATED:
+    if deployed.state != DigState.INSTANTIATED:
         raise _fail(f"DIG {request.dig.dig} is now {deployed.state or 'without state'}")
     if deployed.revision < request.revision:
         return [f"DIG is at revision {deployed.revision}, waiting for {request.revision}"]
@@ -51,7 +51,7 @@ async def problems(emco: EmcoClient, request: VerifyRequest) -> list[str]:
     if failed:
         raise _fail(f"deployment failed for {'; '.join(failed)}")
     found: list[str] = []
-    if deployed.deployed_status != STATE_INSTANTIATED:
+    if deployed.deployed_status != DigState.INSTANTIATED:
         found.append(f"revision {deployed.revision} is {deployed.deployed_status or 'pending'}")
     for expectation in request.expectations:
         still = deployed.clusters_of(expectation.app) & set(expectation.absent_from)
@@ -82,7 +82,7 @@ async def _old_context_problems(
     )
     if status.deployed_status == "UpdatedFailed":
         raise _fail(f"EMCO failed to remove the app from its old clusters (context {old})")
-    if status.deployed_status != "Updated":
+    if status.deployed_status != DeployedStatus.UPDATED:
         return [f"old context {old} is {status.deployed_status or 'pending'}: still deleting"]
     return []
 

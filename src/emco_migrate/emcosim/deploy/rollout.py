@@ -23,6 +23,7 @@ from emco_migrate.emcosim.store.contexts import (
     Placement,
     ResourceRow,
 )
+from emco_migrate.wire.emco import DeployedStatus
 
 
 class Deployed(StrEnum):
@@ -42,15 +43,7 @@ class Readiness(StrEnum):
     NOT_PRESENT = "NotPresent"
 
 
-class ContextStatus(StrEnum):
-    """Appcontext (deployment) status values."""
-
-    INSTANTIATING = "Instantiating"
-    INSTANTIATED = "Instantiated"
-    TERMINATING = "Terminating"
-    TERMINATED = "Terminated"
-    UPDATING = "Updating"
-    UPDATED = "Updated"
+ContextStatus = DeployedStatus
 
 
 class Connectivity(StrEnum):

@@ -5,26 +5,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import ClassVar
 
 from emco_migrate.emcosim.gojson import decode_struct, go, go_json, parse_body
 from emco_migrate.emcosim.store.db import Tx
 from emco_migrate.emcosim.store.objects import Ref
+from emco_migrate.wire.emco import DigState as State
 
-
-class State(StrEnum):
-    """DIG (and logical cloud) states; the current one is the last action's."""
-
-    CREATED = "Created"
-    APPROVED = "Approved"
-    APPLIED = "Applied"
-    INSTANTIATED = "Instantiated"
-    TERMINATED = "Terminated"
-    INSTANTIATE_STOPPED = "InstantiateStopped"
-    TERMINATE_STOPPED = "TerminateStopped"
-    UPDATED = "Updated"
-    UNDEFINED = "Undefined"
+__all__ = ["State", "StateInfo", "StateLogs", "rfc3339"]
 
 
 def rfc3339(epoch: float) -> str:
