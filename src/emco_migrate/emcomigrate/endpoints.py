@@ -18,7 +18,7 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
 
 import httpx
@@ -124,13 +124,17 @@ class EmcoUrlPolicy:
     """Which EMCO base URLs workflows may call; no patterns: every URL."""
 
     patterns: tuple[str, ...] = ()
+    # Parsed once here, not on every check (a check comes with every activity attempt).
+    _parsed: tuple[_Pattern, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
+        parsed = []
         for pattern in self.patterns:
             try:
-                _Pattern.parse(pattern)
+                parsed.append(_Pattern.parse(pattern))
             except UrlRefused as err:
                 raise UrlRefused(f"--allow-emco-url {pattern!r}: {err}") from None
+        object.__setattr__(self, "_parsed", tuple(parsed))
 
     @classmethod
     def from_sources(cls, flags: Iterable[str] | None, env: str | None = None) -> EmcoUrlPolicy:
@@ -152,7 +156,7 @@ class EmcoUrlPolicy:
         if self.allows_all:
             return
         parts = urlsplit(url)
-        if any(_Pattern.parse(p).allows(parts) for p in self.patterns):
+        if any(pattern.allows(parts) for pattern in self._parsed):
             return
         raise UrlRefused(
             f"{_short(url)} is not allowed on this deployment (allowed: "

@@ -15,6 +15,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from emco_migrate.emcomigrate.endpoints import UrlRefused, base_url
 from emco_migrate.emcomigrate.names import ALL_ACTIVITIES
@@ -152,13 +153,30 @@ def unknown_key(field: str, key: str, known: tuple[str, ...], what: str) -> Para
     return ParamError(field, f"unknown {what} {key!r}{hint}")
 
 
-def checked(activity_params: Mapping[str, Mapping[str, str] | None] | None) -> dict[str, str]:
-    """``activityParams["all-activities"]`` with every key known, every value a string within
-    bounds and every required key present; raises `ParamError` for the first problem."""
+def values(
+    activity_params: Mapping[str, Mapping[str, str] | None] | None, *, strict: bool = True
+) -> dict[str, Any]:
+    """Every parameter's typed value, its default where absent (None when it has none), read
+    once; raises `ParamError` for the first problem. ``strict`` also refuses unknown keys,
+    per-activity entries and oversized values (runs started before the schema are read
+    without it: their unknown keys were never read)."""
     params = activity_params or {}
     raw = params.get(ALL_ACTIVITIES)
     if raw is None:
         raise ParamError(FIELD_PREFIX, f"missing; it must hold {', '.join(REQUIRED)}")
+    if strict:
+        _check_keys(params, raw)
+    missing = [key for key in REQUIRED if not raw.get(key, "").strip()]
+    if missing:
+        raise ParamError(FIELD_PREFIX, f"missing required parameters: {', '.join(missing)}")
+    typed = {}
+    for spec in PARAMS:
+        value = read(spec, raw.get(spec.name))
+        typed[spec.name] = read(spec, spec.default) if value is None else value
+    return typed
+
+
+def _check_keys(params: Mapping[str, Mapping[str, str] | None], raw: Mapping[str, str]) -> None:
     for key in params:
         if key != ALL_ACTIVITIES:
             # The Go reference reads only all-activities; a per-activity entry would be
@@ -178,12 +196,6 @@ def checked(activity_params: Mapping[str, Mapping[str, str] | None] | None) -> d
                 f"{FIELD_PREFIX}.{key}",
                 f"is {len(value)} characters long (at most {MAX_VALUE_CHARS})",
             )
-    missing = [key for key in REQUIRED if not raw.get(key, "").strip()]
-    if missing:
-        raise ParamError(FIELD_PREFIX, f"missing required parameters: {', '.join(missing)}")
-    for key, value in raw.items():
-        read(BY_NAME[key], value)
-    return dict(raw)
 
 
 def read(spec: ParamSpec, value: str | None) -> str | bool | int | tuple[str, ...] | None:

@@ -8,16 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emco_migrate.emcomigrate import param_schema
-from emco_migrate.emcomigrate.names import ALL_ACTIVITIES
 from emco_migrate.emcomigrate.param_schema import (
     DEFAULT_STEP_BUDGET_SECONDS,
     DEFAULT_VERIFY_TIMEOUT_SECONDS,
     DEFAULT_WRITE_SETTLE_SECONDS,
 )
 from emco_migrate.emcomigrate.param_schema import ParamError as ParamError
-
-# activityParams["all-activities"] keys the Go reference requires, in its order.
-REQUIRED_PARAMS = param_schema.REQUIRED
 
 
 class Strategy(enum.StrEnum):
@@ -75,50 +71,27 @@ class MigrationParams:
         """Validate the string parameters against `param_schema.PARAMS`; raises
         `ParamError` naming the first bad field. ``strict=False`` (for runs started before
         the schema) leaves unknown keys unread instead of refusing them."""
-        if strict:
-            raw = param_schema.checked(activity_params)
-        else:
-            raw = dict((activity_params or {}).get(ALL_ACTIVITIES) or {})
-            missing = [k for k in param_schema.REQUIRED if not raw.get(k, "").strip()]
-            if missing:
-                raise ParamError(
-                    param_schema.FIELD_PREFIX,
-                    f"missing required parameters: {', '.join(missing)}",
-                )
-
-        def value(name: str) -> Any:
-            return param_schema.read(param_schema.BY_NAME[name], raw.get(name))
-
-        def default(name: str) -> Any:
-            found = value(name)
-            return (
-                found
-                if found is not None
-                else param_schema.read(
-                    param_schema.BY_NAME[name], param_schema.BY_NAME[name].default
-                )
-            )
-
-        url = value("emcoURL")
-        source = _source(value("sourceClusterProvider"), value("sourceClusterName"))
+        value = param_schema.values(activity_params, strict=strict)
+        url = value["emcoURL"]
+        source = _source(value["sourceClusterProvider"], value["sourceClusterName"])
         return cls(
             dig=DigRef(
                 emco_url=url,
-                project=value("project"),
-                composite_app=value("compositeApp"),
-                version=value("compositeAppVersion"),
-                dig=value("deploymentIntentGroup"),
+                project=value["project"],
+                composite_app=value["compositeApp"],
+                version=value["compositeAppVersion"],
+                dig=value["deploymentIntentGroup"],
             ),
-            target=ClusterRef(value("targetClusterProvider"), value("targetClusterName")),
-            apps=value("apps"),
+            target=ClusterRef(value["targetClusterProvider"], value["targetClusterName"]),
+            apps=value["apps"],
             source=source,
-            dry_run=bool(default("dryRun")),
-            strategy=Strategy(default("strategy")),
-            verify_timeout_seconds=default("verifyTimeoutSeconds"),
-            clm_url=value("clmURL") or url,
-            dcm_url=value("dcmURL") or url,
-            step_budget_seconds=default("stepBudgetSeconds"),
-            write_settle_seconds=default("writeSettleSeconds"),
+            dry_run=bool(value["dryRun"]),
+            strategy=Strategy(value["strategy"]),
+            verify_timeout_seconds=value["verifyTimeoutSeconds"],
+            clm_url=value["clmURL"] or url,
+            dcm_url=value["dcmURL"] or url,
+            step_budget_seconds=value["stepBudgetSeconds"],
+            write_settle_seconds=value["writeSettleSeconds"],
         )
 
     @property

@@ -10,13 +10,13 @@ import dataclasses
 import logging
 
 from emco_migrate.emcosim.deploy.builder import build_context
-from emco_migrate.emcosim.deploy.rollout import ContextStatus
 from emco_migrate.emcosim.deploy.session import Session
 from emco_migrate.emcosim.errors import ModuleError
 from emco_migrate.emcosim.keys import DigId
 from emco_migrate.emcosim.store.contexts import AppContext, Phase
 from emco_migrate.emcosim.store.states import State, StateInfo
 from emco_migrate.emcosim.types.orchestrator import DeploymentIntentGroup
+from emco_migrate.wire.emco import DeployedStatus
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def _set_phase(session: Session, context: AppContext, phase: Phase) -> AppContex
     return changed
 
 
-def context_status(session: Session, context: AppContext) -> ContextStatus:
+def context_status(session: Session, context: AppContext) -> DeployedStatus:
     """The appcontext status now."""
     return session.rollout.context_status(context, session.rollout.views(context.id))
 
@@ -127,8 +127,8 @@ def stop(session: Session, dig: DigId) -> None:
         )
     context = _context(session, info.last_context)
     if context_status(session, context) not in (
-        ContextStatus.INSTANTIATING,
-        ContextStatus.TERMINATING,
+        DeployedStatus.INSTANTIATING,
+        DeployedStatus.TERMINATING,
     ):
         raise ModuleError(f"DeploymentIntentGroup is not instantiating or terminating:{dig.name}")
     session.rollout.stop(context.id)
@@ -221,5 +221,5 @@ def check_deletable(session: Session, dig: DigId) -> None:
         raise ModuleError(f"DeploymentIntentGroup must be terminated before deletion: {dig.name}")
     if info.current in (State.TERMINATED, State.TERMINATE_STOPPED) and info.last_context:
         context = session.contexts.get(info.last_context)
-        if context is not None and context_status(session, context) == ContextStatus.TERMINATING:
+        if context is not None and context_status(session, context) == DeployedStatus.TERMINATING:
             raise ModuleError(f"DeploymentIntentGroup is still terminating: {dig.name}")

@@ -43,9 +43,6 @@ class Readiness(StrEnum):
     NOT_PRESENT = "NotPresent"
 
 
-ContextStatus = DeployedStatus
-
-
 class Connectivity(StrEnum):
     """How rsync sees a cluster."""
 
@@ -182,14 +179,14 @@ class Rollout:
             return Connectivity.AVAILABLE
         return Connectivity.RETRYING
 
-    def context_status(self, context: AppContext, views: list[ResourceView]) -> ContextStatus:
+    def context_status(self, context: AppContext, views: list[ResourceView]) -> DeployedStatus:
         """The appcontext status implied by the context's phase and its resources."""
         phase = Phase(context.phase)
         if phase == Phase.INSTANTIATE:
             done = all(v.deployed in (Deployed.APPLIED, Deployed.DELETED) for v in views)
-            return ContextStatus.INSTANTIATED if done else ContextStatus.INSTANTIATING
+            return DeployedStatus.INSTANTIATED if done else DeployedStatus.INSTANTIATING
         deleting = [v for v in views if v.row.deleted_at is not None]
         done = all(v.deployed == Deployed.DELETED for v in deleting)
         if phase == Phase.UPDATED:
-            return ContextStatus.UPDATED if done else ContextStatus.UPDATING
-        return ContextStatus.TERMINATED if done else ContextStatus.TERMINATING
+            return DeployedStatus.UPDATED if done else DeployedStatus.UPDATING
+        return DeployedStatus.TERMINATED if done else DeployedStatus.TERMINATING
