@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from emco_migrate.emcoctl.gojson import to_json
-from emco_migrate.emcoctl.goyaml import GoYamlError, go_parse_int, load_first
+from emco_migrate.emcoctl.goyaml import GoYamlError, go_parse_int, load_first, to_json
 
 
 def value(text: str) -> Any:

@@ -20,8 +20,7 @@ import pytest
 
 from emco_migrate.emcoctl import goyaml
 from emco_migrate.emcoctl.documents import DocumentError, parse_documents
-from emco_migrate.emcoctl.gojson import to_json
-from emco_migrate.emcoctl.goyaml import MAX_DEPTH, GoYamlError, load_first
+from emco_migrate.emcoctl.goyaml import MAX_DEPTH, GoYamlError, load_first, to_json
 from support import waiting
 
 T = TypeVar("T")

@@ -15,7 +15,6 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from emco_migrate import gowire
 from emco_migrate.emcoctl.client import EmcoHttp, new_http_client
 from emco_migrate.emcoctl.commands import Runner, Verb
 from emco_migrate.emcoctl.config import EmcoctlConfig, Service, find_config
@@ -32,6 +31,7 @@ from emco_migrate.emcoctl.samples import (
 from emco_migrate.emcoctl.samples import main as samples_main
 from emco_migrate.emcoctl.template import render
 from emco_migrate.emcomigrate.names import ALL_ACTIVITIES, MIGRATE_WORKFLOW_CLIENT, TASK_QUEUE
+from emco_migrate.wire import gojson, temporal
 
 INTENTS = DEFAULT_SAMPLES_DIR / "intents"
 APP = DEFAULT_SAMPLES_DIR / "apps" / "hello-edge"
@@ -223,10 +223,10 @@ def test_values_local_uses_the_fixed_local_ports() -> None:
         assert local.base_url(service) == "http://127.0.0.1:9015/v2"
 
 
-def temporal_spec(step: str) -> tuple[dict[str, Any], gowire.TemporalSpec]:
+def temporal_spec(step: str) -> tuple[dict[str, Any], temporal.TemporalSpec]:
     [doc] = resources(step)
-    body = gowire.plain(gowire.loads(doc.body()))
-    return body, gowire.TemporalSpec.decode(body["spec"]["temporal"])
+    body = gojson.plain(gojson.parse(doc.body()), float64=False)
+    return body, temporal.TemporalSpec.decode(body["spec"]["temporal"])
 
 
 @pytest.mark.parametrize(
@@ -261,7 +261,7 @@ def test_workflow_intents_decode_with_go_rules(
     assert set(params) == ACTIVITY_PARAMS
     assert params["emcoURL"] == "http://127.0.0.1:9015"
     assert (params["targetClusterProvider"], params["targetClusterName"]) == target
-    assert gowire.TemporalSpec.from_json(spec.to_json()) == spec
+    assert temporal.TemporalSpec.from_json(spec.to_json()) == spec
 
 
 def test_the_two_workflow_intents_differ_only_in_name_id_and_target() -> None:
@@ -287,7 +287,7 @@ def test_status_anchor_uses_only_keys_workflowmgr_accepts() -> None:
 
 def test_cancel_body_is_the_intended_cancel_request() -> None:
     [doc] = resources("07.cancel-workflow.yaml")
-    body = gowire.plain(gowire.loads(doc.body()))
+    body = gojson.plain(gojson.parse(doc.body()))
     assert NAME.match(body["metadata"]["name"])
     spec = body["spec"]
     assert set(spec) <= {"temporalServer", "workflowID", "runID", "terminate", "reason", "details"}

@@ -22,7 +22,7 @@ from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.messages import RollbackRequest
 from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
 from emco_migrate.emcomigrate.types import DigRef
-from emco_migrate.gowire import MigParam
+from emco_migrate.wire.temporal import MigParam
 
 DIG = DigRef("http://emco", "proj1", "capp1", "v1", "dig1")
 B = "/v2/projects/proj1/composite-apps/capp1/v1/deployment-intent-groups/dig1"

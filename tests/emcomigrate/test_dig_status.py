@@ -1,4 +1,4 @@
-"""Reading DIG status answers (api-contract.md §11) and the readiness checks on them."""
+"""Reading DIG status answers (``GET .../status``) and the readiness checks on them."""
 
 from __future__ import annotations
 

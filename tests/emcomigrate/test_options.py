@@ -1,4 +1,4 @@
-"""Go activity/retry options -> Python SDK options (wire-format.md §5)."""
+"""Go activity/retry options -> Python SDK options (`wire.options`)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from emco_migrate.emcomigrate.options import (
     ActivitySettings,
     resolve_activity_options,
 )
-from emco_migrate.gowire import ActivityOptionsSpec, RetryPolicySpec, decode_workflow_params
 from emco_migrate.wire.options import OptionsError, duration, retry_policy
+from emco_migrate.wire.temporal import ActivityOptionsSpec, RetryPolicySpec, decode_workflow_params
 
 VECTOR = Path(__file__).parents[1] / "fixtures" / "vectors" / "workflow-input-04.json"
 

@@ -19,16 +19,16 @@ from emco_migrate.emcosim.deploy.placement import (
 from emco_migrate.emcosim.deploy.status_query import ListMode, StatusMode, StatusQuery
 from emco_migrate.emcosim.errors import ModuleError, lifecycle_error, orchestrator_error
 from emco_migrate.emcosim.fixtures import make_tgz, sample_chart
-from emco_migrate.emcosim.gojson import decode_struct, parse_body
 from emco_migrate.emcosim.store.contexts import ResourceSpec
 from emco_migrate.emcosim.types.orchestrator import PlacementIntent
+from emco_migrate.wire.structs import from_json
 
 C1, C2, C3 = ClusterName("p1", "c1"), ClusterName("p2", "c2"), ClusterName("p2", "c3")
 LABELS = {("p2", "edge"): ["c2", "c3"]}
 
 
 def intent(json_text: str) -> PlacementIntent:
-    return decode_struct(PlacementIntent, parse_body(json_text.encode()))
+    return from_json(PlacementIntent, json_text)
 
 
 def labels(provider: str, label: str) -> list[str]:

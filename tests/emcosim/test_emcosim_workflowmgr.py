@@ -23,7 +23,7 @@ from support.emulator import SampleSetup
 pytestmark = pytest.mark.integration
 
 VECTOR = Path(__file__).parents[1] / "fixtures" / "vectors" / "invoke-body-04.json"
-# The body emcoctl sends for samples/intents/04 (wire-format.md section 2.1 step 1).
+# The body emcoctl sends for samples/intents/04 (emcoctl's yaml.v3 decode then json.Marshal).
 EMCOCTL_BODY = (
     '{"metadata":{"name":"dig1-workflow-intent","description":"description for intent"},"spec":{'
     '"temporal":{"workflowClientName":"migrate_workflowclient","workflowParams":{"activityOptions":'

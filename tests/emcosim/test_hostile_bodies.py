@@ -95,20 +95,25 @@ def test_nesting_inside_strings_and_after_the_first_value_is_not_counted(
             "json: cannot unmarshal number 99999999999999999999...(5000 characters) into Go "
             "struct field module.WfClientSpec.spec.workflowClient.clientEndpointPort of type int\n",
         ),
+        # The nested Temporal spec is decoded like every other struct (one decoder), so these
+        # are Go's own texts, field path included; before, a second parser gave its own.
         (
             WORKFLOW_INTENTS,
             temporal_intent('{"ID":"x","Memo":{"a":1e400}}'),
-            "json: cannot unmarshal number 1e400 into Go value of type float64\n",
+            "json: cannot unmarshal number 1e400 into Go struct field client.StartWorkflowOptions"
+            ".spec.temporal.workflowStartOptions.Memo.a of type float64\n",
         ),
         (
             WORKFLOW_INTENTS,
             temporal_intent('{"ID":"x","SearchAttributes":{"a":-' + DIGITS + "}}"),
-            "into Go value of type float64\n",
+            ".spec.temporal.workflowStartOptions.SearchAttributes.a of type float64\n",
         ),
         (
             WORKFLOW_INTENTS,
             temporal_intent('{"ID":"x","WorkflowRunTimeout":' + DIGITS + "}"),
-            "is out of range for an integer number of nanoseconds\n",
+            "json: cannot unmarshal number 99999999999999999999...(5000 characters) into Go struct "
+            "field client.StartWorkflowOptions.spec.temporal.workflowStartOptions"
+            ".WorkflowRunTimeout of type time.Duration\n",
         ),
         (
             WORKFLOW_INTENTS,

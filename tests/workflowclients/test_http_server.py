@@ -16,7 +16,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from emco_migrate import cli
 from emco_migrate.devstack.processes import free_port
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
-from emco_migrate.gowire import TemporalSpec
+from emco_migrate.wire.temporal import TemporalSpec
 from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
 from emco_migrate.workflowclients.registry import StartedWorkflow, WorkflowClientRegistry
 from support.waiting import wait_for

@@ -19,7 +19,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from emco_migrate import cli
 from emco_migrate.devstack.processes import free_port
 from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE
-from emco_migrate.gowire import TemporalSpec
+from emco_migrate.wire.temporal import TemporalSpec
 from emco_migrate.workflowclients.errors import QueryFailed, WorkflowNotFound
 from emco_migrate.workflowclients.inspection import (
     StatusRequest,

@@ -19,7 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from emco_migrate import cli
 from emco_migrate.devstack.processes import free_port
 from emco_migrate.emcomigrate.names import TASK_QUEUE, WORKFLOW_NAME
-from emco_migrate.gowire import TemporalSpec
+from emco_migrate.wire.temporal import TemporalSpec
 from emco_migrate.workflowclients.errors import InvalidSpec, WorkflowAlreadyRunning
 from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
 from emco_migrate.workflowclients.start_options import registered_search_attributes

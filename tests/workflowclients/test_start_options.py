@@ -12,7 +12,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 
-from emco_migrate.gowire import RetryPolicySpec, StartOptionsSpec, TemporalSpec
+from emco_migrate.wire.temporal import RetryPolicySpec, StartOptionsSpec, TemporalSpec
 from emco_migrate.workflowclients.errors import InvalidSpec
 from emco_migrate.workflowclients.start_options import (
     memo_payloads,

@@ -25,9 +25,9 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from emco_migrate import gowire
-from emco_migrate.emcoctl import gojson, goyaml
+from emco_migrate.emcoctl import goyaml
 from emco_migrate.emcoctl.template import TemplateError, render
+from emco_migrate.wire import gojson
 
 _TOP_KEYS = ("version", "resourceContext", "metadata", "spec", "file", "files", "clusterLabel")
 _METADATA_KEYS = ("name", "description", "userData1", "userData2")
@@ -79,12 +79,12 @@ class Resource:
         if self.cluster_label:
             body["clusterLabel"] = self.cluster_label
         if self.spec:
-            body["spec"] = gojson.go_json_value(self.spec, "spec")
+            body["spec"] = goyaml.json_ready(self.spec, "spec")
         return body
 
     def body(self) -> bytes:
         """The JSON bytes emcoctl sends (compact, Go escaping, sorted spec keys)."""
-        return gowire.dump_bytes(self.body_value())
+        return gojson.dump_bytes(self.body_value())
 
     def composite_app_version(self) -> str:
         """``spec.compositeAppVersion`` (any letter case, as mapstructure matches it)."""

@@ -5,8 +5,8 @@ YAML 1.1 ones: only ``true``/``false`` (and their ``True``/``TRUE`` spellings) a
 ``yes``/``no``/``on``/``off`` stay strings; integers follow Go's ``strconv.ParseInt(s, 0, 64)``
 after removing ``_`` (``010`` is 8, ``0x10`` 16, ``0b11`` 3, ``1_000`` 1000); what is not an
 integer but looks like a decimal float becomes a float (``1e10``, ``60000000000.0``, ``08``);
-timestamps stay strings; duplicate mapping keys are an error. `emco_migrate.emcoctl.gojson`
-then writes the values as Go's ``json.Marshal`` does.
+timestamps stay strings; duplicate mapping keys are an error. `json_ready` then checks that
+Go's ``json.Marshal`` can write the values, and `to_json` writes them as it does.
 
 Hostile YAML fails fast with one message: nesting deeper than `MAX_DEPTH` levels (while
 composing, and again after aliases are expanded), and alias bombs ("billion laughs"): a
@@ -26,12 +26,14 @@ import yaml
 from yaml.events import MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from emco_migrate.wire import gojson
+
 # Tag given to plain (unquoted, untagged) scalars so they reach `resolve_plain`.
 _PLAIN_TAG = "tag:emco-migrate,2024:plain"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _YAML = "tag:yaml.org,2002:"
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT64_MIN, INT64_MAX = gojson.INT64
 UINT64_MAX = 2**64 - 1
 # More significant digits than this are beyond 64 bits in any base (2 is the widest).
 _MAX_INT_DIGITS = 64
@@ -414,3 +416,34 @@ def to_value(node: Node, decoder: Decoder | None = None) -> Any:
     finally:
         decoder.leave(node, via_alias)
     raise GoYamlError(f"line {_line(node)}: unexpected YAML node")
+
+
+def json_ready(value: Any, path: str = "") -> Any:
+    """``value`` with its maps sorted (`gojson.sorted_deep`), once Go's ``json.Marshal`` is
+    known to accept it: raises `GoYamlError` for non-string map keys (yaml.v3 makes those a
+    ``map[interface{}]interface{}``) and NaN or infinite floats. Whole floats come out as
+    integer literals (``1e10`` -> ``10000000000``), as Go writes them."""
+    _check_encodable(value, path)
+    return gojson.sorted_deep(value)
+
+
+def _check_encodable(value: Any, path: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise GoYamlError(
+                    f"{path or 'value'}: the mapping key {key!r} is not a string "
+                    "(json: unsupported type map[interface {}]interface {})"
+                )
+            _check_encodable(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_encodable(item, f"{path}[{i}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        special = "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+        raise GoYamlError(f"{path or 'value'}: json: unsupported value: {special}")
+
+
+def to_json(value: Any) -> str:
+    """Encode like Go's ``json.Marshal`` of the yaml.v3-decoded value."""
+    return gojson.dumps(json_ready(value))

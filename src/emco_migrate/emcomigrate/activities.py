@@ -1,7 +1,7 @@
 """The migrate workflow's activities: all EMCO I/O happens here.
 
 The three Go-named activities take and return the Go reference's `MigParam` JSON
-(wire-format.md §3.3), so Go and Python workers can share the task queue.
+(`wire.temporal.MigParam`), so Go and Python workers can share the task queue.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from emco_migrate.emcomigrate.types import (
     ParamError,
     single_cluster_intent,
 )
-from emco_migrate.gowire import AppIntentRef, MigParam, WireError
+from emco_migrate.wire.gojson import FieldError
+from emco_migrate.wire.temporal import AppIntentRef, MigParam
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def decode_payload(value: RawValue) -> MigParam:
         )
     try:
         return MigParam.from_json(value.payload.data)
-    except WireError as err:
+    except FieldError as err:
         raise ApplicationError(
             f"invalid MigParam: {err}", type=ErrorType.INVALID_INPUT, non_retryable=True
         ) from err

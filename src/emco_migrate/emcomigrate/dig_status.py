@@ -1,4 +1,5 @@
-"""Reading EMCO's DIG status (api-contract.md §11) into typed views, and the checks on them.
+"""Reading EMCO's DIG status (``GET .../deployment-intent-groups/{dig}/status``) into typed
+views, and the checks on them.
 
 Pure functions only: the verification activity fetches, these decide.
 """
@@ -145,7 +146,8 @@ def ready_problem(status: DigStatus, app: str, cluster: ClusterRef) -> str | Non
     """Why ``app`` is not yet Ready on ``cluster`` in a ``status=ready`` answer filtered to
     that app and cluster, or None when it is.
 
-    Guards the vacuous Ready of §11: the cluster must be listed with at least one resource.
+    EMCO also calls a cluster Ready when the filter left no resource on it (a vacuous Ready),
+    so the cluster must be listed with at least one resource.
     """
     entry = status.on(app, cluster)
     if entry is None or not entry.resources:

@@ -20,8 +20,9 @@ from emco_migrate.emcomigrate.names import (
     TASK_QUEUE,
 )
 from emco_migrate.emcomigrate.param_schema import closest, unknown_key
-from emco_migrate.gowire import ActivityOptionsSpec, RetryPolicySpec
 from emco_migrate.wire.options import OptionsError, duration, retry_policy
+from emco_migrate.wire.structs import wire_keys
+from emco_migrate.wire.temporal import ActivityOptionsSpec, RetryPolicySpec
 
 DEFAULT_START_TO_CLOSE_NS = 60 * 1_000_000_000
 
@@ -137,10 +138,10 @@ def _check_known_keys(spec: ActivityOptionsSpec, field: str) -> None:
     # Go's decoder drops an unknown key silently; a misspelt MaximumAttempts would then mean
     # "retry forever", so it is refused, naming the field it resembles.
     for keys, known, where in (
-        (spec.unknown_keys, ActivityOptionsSpec.GO_NAMES, field),
+        (spec.unknown_keys, wire_keys(ActivityOptionsSpec), field),
         (
             spec.retry_policy.unknown_keys if spec.retry_policy else (),
-            RetryPolicySpec.GO_NAMES,
+            wire_keys(RetryPolicySpec),
             f"{field}.RetryPolicy",
         ),
     ):

@@ -19,15 +19,11 @@ from typing import Any
 
 from emco_migrate.emcomigrate.endpoints import UrlRefused, base_url
 from emco_migrate.emcomigrate.names import ALL_ACTIVITIES
+from emco_migrate.wire.gojson import FieldError
 
 
-class ParamError(ValueError):
+class ParamError(FieldError):
     """Invalid workflow parameters; ``field`` names the culprit, ``reason`` says why."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 class Kind(enum.StrEnum):
@@ -41,7 +37,8 @@ class Kind(enum.StrEnum):
     SECONDS = "seconds"
 
 
-# EMCO's resource name rule (api-contract.md: RFC-1123-ish, 1..128 characters).
+# EMCO's resource name rule (its JSON schemas' name pattern: RFC-1123-ish, 1..128 characters;
+# the emulator's `emcosim.schemas.NAME_PATTERN` is the same rule).
 NAME_PATTERN = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 NAME_MAX = 128
 # `apps` may list every app of a composite app; each name is checked as above.
@@ -132,17 +129,17 @@ REQUIRED = tuple(p.name for p in PARAMS if p.required)
 FIELD_PREFIX = f"activityParams[{ALL_ACTIVITIES!r}]"
 
 
-def _folded(key: str) -> str:
+def _loose(key: str) -> str:
     return key.replace("_", "").replace("-", "").lower()
 
 
 def closest(key: str, known: tuple[str, ...]) -> str | None:
     """The known key ``key`` was most likely meant to be (same letters in another case or
     with ``_``/``-``, else the nearest spelling), or None."""
-    folded = {_folded(k): k for k in known}
-    if _folded(key) in folded:
-        return folded[_folded(key)]
-    near = difflib.get_close_matches(_folded(key), list(folded), n=1, cutoff=0.75)
+    folded = {_loose(k): k for k in known}
+    if _loose(key) in folded:
+        return folded[_loose(key)]
+    near = difflib.get_close_matches(_loose(key), list(folded), n=1, cutoff=0.75)
     return folded[near[0]] if near else None
 
 

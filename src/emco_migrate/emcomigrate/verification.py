@@ -1,9 +1,10 @@
 """Polling EMCO until an app is Ready where it should be and gone where it should not.
 
-Follows the recipe at the end of api-contract.md §11: the context of the expected revision
-is Instantiated with no Failed resource; each app is Ready on each wanted cluster with at
-least one resource and Available connectivity; clusters it must leave no longer list it,
-and the replaced context reached Updated (its resources deleted).
+EMCO's DIG status answers only for the context it is asked about, so readiness is read in
+steps: the context of the expected revision is Instantiated with no Failed resource; each
+app is Ready on each wanted cluster with at least one resource and Available connectivity;
+clusters it must leave no longer list it, and the replaced context reached Updated (its
+resources deleted).
 """
 
 from __future__ import annotations

@@ -79,14 +79,14 @@ with workflow.unsafe.imports_passed_through():
     from emco_migrate.emcomigrate.progress import AppStatus, Phase, Progress, Step, StepOutcome
     from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
     from emco_migrate.emcomigrate.types import ClusterRef, MigrationParams, ParamError, Strategy
-    from emco_migrate.gowire import (
+    from emco_migrate.wire.gojson import FieldError
+    from emco_migrate.wire.options import OptionsError
+    from emco_migrate.wire.temporal import (
         AppIntentRef,
         MigParam,
-        WireError,
         WorkflowParamsSpec,
         decode_workflow_params,
     )
-    from emco_migrate.wire.options import OptionsError
 
 
 # Behaviour added for correctness under faults (the DIG lock, the compensation's checks and
@@ -133,7 +133,7 @@ def decode_input(value: RawValue | None) -> WorkflowParamsSpec:
         raise _invalid(f"workflow input has encoding {encoding!r}; expected json/plain")
     try:
         return decode_workflow_params(value.payload.data)
-    except WireError as err:
+    except FieldError as err:
         raise _invalid(f"invalid workflow input: {err}", err.field) from err
 
 

@@ -11,16 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emco_migrate.emcosim.errors import HttpError
-from emco_migrate.emcosim.gojson import (
-    EmptyBody,
-    GoDecodeError,
-    decode_struct,
-    encode,
-    parse_body,
-    schema_errors,
-)
+from emco_migrate.emcosim.jsonschema import schema_errors
 from emco_migrate.emcosim.responses import go_response, multipart, text_error
 from emco_migrate.emcosim.schemas import Schema
+from emco_migrate.wire.gojson import EmptyBody, FieldError
+from emco_migrate.wire.structs import encode, from_json
 
 T = TypeVar("T")
 
@@ -43,11 +38,11 @@ def decode_bytes(
 ) -> T:
     """Decode (400 empty, 422 undecodable) and validate the re-marshalled struct (400)."""
     try:
-        value = decode_struct(cls, parse_body(data))
+        value = from_json(cls, data, first_value=True)
     except EmptyBody:
         raise HttpError(400, empty_text) from None
-    except GoDecodeError as err:
-        raise HttpError(422, str(err)) from None
+    except FieldError as err:
+        raise HttpError(422, err.go_text) from None
     if schema is not None:
         errors = schema_errors(schema, encode(value))
         if errors:

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from emco_migrate.emcosim.gojson import go_json
+from emco_migrate.wire.structs import go_json
 
 JSON = "application/json"
 

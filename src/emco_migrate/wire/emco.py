@@ -1,5 +1,5 @@
 """EMCO's REST vocabulary shared by the worker and the emulator: the states a DIG's action
-log records and the deployment status of its app context (api-contract, status section)."""
+log records and the deployment status of its app context (``GET .../status``)."""
 
 from __future__ import annotations
 

@@ -13,21 +13,17 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy
 
-from emco_migrate.gowire import RetryPolicySpec
+from emco_migrate.wire.gojson import FieldError
+from emco_migrate.wire.temporal import RetryPolicySpec
 
 NS_PER_US = 1_000
 DEFAULT_INITIAL_INTERVAL = timedelta(seconds=1)
 DEFAULT_BACKOFF = 2.0
 
 
-class OptionsError(ValueError):
+class OptionsError(FieldError):
     """An option value the SDK or the server would refuse; ``field`` names it, ``reason``
     says why."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 def duration(ns: int, field: str) -> timedelta | None:

@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 from temporalio.client import Client
 
-from emco_migrate.gowire import TemporalSpec
+from emco_migrate.wire.temporal import TemporalSpec
 
 
 @dataclass(frozen=True)

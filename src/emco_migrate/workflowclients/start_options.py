@@ -28,13 +28,12 @@ from temporalio.common import (
 )
 from temporalio.service import RPCError
 
-from emco_migrate import gowire
-from emco_migrate.gowire import StartOptionsSpec
+from emco_migrate.wire import gojson
 from emco_migrate.wire.options import OptionsError, duration, retry_policy
+from emco_migrate.wire.temporal import StartOptionsSpec
 from emco_migrate.workflowclients.errors import InvalidSpec, WorkflowStartRefused, as_unreachable
 
 FIELD = "workflowStartOptions"
-INT64 = (-(2**63), 2**63 - 1)
 
 # enumspb.WorkflowIdReusePolicy: 0 (UNSPECIFIED) means AllowDuplicate in the Go SDK.
 ID_REUSE_POLICIES: Mapping[int, WorkflowIDReusePolicy] = {
@@ -125,20 +124,11 @@ def memo_payloads(memo: Mapping[str, Any] | None) -> dict[str, RawValue] | None:
         key: RawValue(
             Payload(
                 metadata={"encoding": b"json/plain"},
-                data=gowire.dump_bytes(_map_keys_sorted(value)),
+                data=gojson.dump_bytes(gojson.sorted_deep(value)),
             )
         )
         for key, value in sorted(memo.items())
     }
-
-
-def _map_keys_sorted(value: Any) -> Any:
-    # Go marshals map[string]interface{} with its keys sorted, at every depth.
-    if isinstance(value, Mapping):
-        return {key: _map_keys_sorted(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [_map_keys_sorted(item) for item in value]
-    return value
 
 
 async def registered_search_attributes(
@@ -221,7 +211,7 @@ def _search_attribute(
         if not _is_number(value) or not float(value).is_integer():
             raise refuse("a whole number")
         whole = int(value)
-        if not INT64[0] <= whole <= INT64[1]:
+        if not gojson.INT64[0] <= whole <= gojson.INT64[1]:
             raise refuse("a number in the int64 range")
         return SearchAttributePair(SearchAttributeKey.for_int(name), whole)
     if kind is kinds.DOUBLE:
@@ -254,7 +244,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int | float):
-        return f"the number {gowire.go_float(float(value))}"
+        return f"the number {gojson.go_float(float(value))}"
     if isinstance(value, str):
         return f"the string {value!r}"
     if isinstance(value, list):

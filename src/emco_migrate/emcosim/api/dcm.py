@@ -19,13 +19,13 @@ from emco_migrate.emcosim.deploy.clouds import cluster_exists, logical_cloud_mem
 from emco_migrate.emcosim.deploy.lifecycle import RUNNING
 from emco_migrate.emcosim.deploy.session import Session
 from emco_migrate.emcosim.errors import HttpError, mapped, orchestrator_error
-from emco_migrate.emcosim.gojson import encode
 from emco_migrate.emcosim.keys import DigId
 from emco_migrate.emcosim.responses import empty, go_response
 from emco_migrate.emcosim.store import Ref
 from emco_migrate.emcosim.store.states import State, StateInfo
 from emco_migrate.emcosim.types.dcm import ClusterReference, LogicalCloud
 from emco_migrate.emcosim.types.orchestrator import CompositeApp, DeploymentIntentGroup
+from emco_migrate.wire.structs import encode
 
 router = APIRouter()
 

@@ -19,13 +19,14 @@ from emco_migrate.emcosim.backend import backend
 from emco_migrate.emcosim.responses import empty
 from emco_migrate.emcosim.store.faults import Fault, FaultStore, path_regex_error
 from emco_migrate.emcosim.store.requests import LoggedRequest, RequestLog
+from emco_migrate.wire.gojson import INT64
 
 router = APIRouter(prefix="/emulator/v1")
 
 MAX_HOLD_SECONDS = 3600.0
 MAX_DELAY_SECONDS = 3600.0
 MAX_REGEX_LENGTH = 500
-SEED_LIMIT = 2**63 - 1  # SQLite's INTEGER
+SEED_LIMIT = INT64[1]  # SQLite's INTEGER is an int64
 
 
 def _compiles(value: str | None) -> str | None:

@@ -18,11 +18,11 @@ from emco_migrate.emcosim.deploy.rollout import Deployed, Readiness, ResourceVie
 from emco_migrate.emcosim.deploy.session import Session
 from emco_migrate.emcosim.deploy.status_query import ListMode, Output, StatusQuery
 from emco_migrate.emcosim.errors import ModuleError
-from emco_migrate.emcosim.gojson import encode
 from emco_migrate.emcosim.keys import DigId
 from emco_migrate.emcosim.store.contexts import AppContext
 from emco_migrate.emcosim.store.states import State, StateInfo
 from emco_migrate.emcosim.types.orchestrator import DeploymentIntentGroup
+from emco_migrate.wire.structs import encode
 
 Json = dict[str, Any]
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
-from emco_migrate.emcosim.gojson import decode_struct, go, go_json, parse_body
 from emco_migrate.emcosim.store.db import Tx
+from emco_migrate.wire.structs import from_json, go, go_json
 
 NEVER = 1e300  # a timestamp that is never reached (stopped work)
 
@@ -126,7 +126,7 @@ class ContextStore:
     def get(self, context_id: str) -> AppContext | None:
         """A context by id."""
         row = self.tx.execute("SELECT doc FROM contexts WHERE id = ?", (context_id,)).fetchone()
-        return None if row is None else decode_struct(AppContext, parse_body(row["doc"].encode()))
+        return None if row is None else from_json(AppContext, row["doc"])
 
     def put(self, context: AppContext) -> None:
         """Store (or replace) a context."""

@@ -13,8 +13,8 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from emco_migrate.emcosim.errors import ModuleError
-from emco_migrate.emcosim.gojson import decode_struct, go_json, parse_body
 from emco_migrate.emcosim.store.db import Tx
+from emco_migrate.wire.structs import from_json, go_json
 
 T = TypeVar("T")
 
@@ -64,7 +64,7 @@ class ObjectStore:
     def get(self, ref: Ref, cls: type[T]) -> T | None:
         """The document decoded as ``cls``, or None."""
         row = self.tx.execute("SELECT doc FROM objects WHERE key = ?", (ref.key,)).fetchone()
-        return None if row is None else decode_struct(cls, parse_body(row["doc"].encode()))
+        return None if row is None else from_json(cls, row["doc"])
 
     def get_blob(self, ref: Ref) -> bytes | None:
         """The file stored with the document (chart, profile, kubeconfig), or None."""
@@ -77,7 +77,7 @@ class ObjectStore:
             "SELECT doc FROM objects WHERE parent = ? AND kind = ? ORDER BY seq",
             (parent_key(parent), kind),
         ).fetchall()
-        return [decode_struct(cls, parse_body(row["doc"].encode())) for row in rows]
+        return [from_json(cls, row["doc"]) for row in rows]
 
     def children_with_files(
         self, parent: Ref | None, kind: str, cls: type[T]
@@ -89,7 +89,7 @@ class ObjectStore:
         ).fetchall()
         return [
             (
-                decode_struct(cls, parse_body(row["doc"].encode())),
+                from_json(cls, row["doc"]),
                 None if row["blob"] is None else bytes(row["blob"]),
             )
             for row in rows

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from emco_migrate.emcosim.gojson import decode_struct, go, go_json, parse_body
 from emco_migrate.emcosim.store.db import Tx
 from emco_migrate.emcosim.store.objects import Ref
 from emco_migrate.wire.emco import DigState as State
+from emco_migrate.wire.structs import from_json, go, go_json
 
 __all__ = ["State", "StateInfo", "StateLogs", "rfc3339"]
 
@@ -87,7 +87,7 @@ class StateLogs:
     def get(self, owner: Ref) -> StateInfo | None:
         """The owner's log, or None when it has none."""
         row = self.tx.execute("SELECT doc FROM state_logs WHERE owner = ?", (owner.key,)).fetchone()
-        return None if row is None else decode_struct(StateInfo, parse_body(row["doc"].encode()))
+        return None if row is None else from_json(StateInfo, row["doc"])
 
     def put(self, owner: Ref, info: StateInfo) -> None:
         """Store the owner's log."""

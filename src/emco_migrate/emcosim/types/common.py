@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from emco_migrate.emcosim.gojson import go
+from emco_migrate.wire.structs import go
 
 
 @dataclass(frozen=True)

@@ -5,24 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from emco_migrate.emcosim.gojson import GoDecodeError, go, register_codec
-from emco_migrate.emcosim.gojson.decode import Codec
 from emco_migrate.emcosim.types.common import Metadata
-from emco_migrate.gowire import TemporalSpec, WireError
-
-
-def _decode_temporal(text: str, path: str) -> TemporalSpec:
-    try:
-        return TemporalSpec.from_json(text)
-    except WireError as err:
-        where = f"{path}.{err.field}" if err.field else path
-        raise GoDecodeError(f"json: cannot unmarshal {where}: {err.reason}") from None
-
-
-register_codec(
-    TemporalSpec,
-    Codec(decode=_decode_temporal, encode=lambda spec: spec.encode(), zero=TemporalSpec),
-)
+from emco_migrate.wire.structs import go
+from emco_migrate.wire.temporal import TemporalSpec
 
 
 @dataclass(frozen=True)

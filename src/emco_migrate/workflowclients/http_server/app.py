@@ -27,8 +27,9 @@ from temporalio.client import Client
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
 from emco_migrate.emcomigrate.names import MIGRATE_WORKFLOW_CLIENT
 from emco_migrate.errors import TemporalUnreachable
-from emco_migrate.gowire import TemporalSpec, WireError
 from emco_migrate.temporal_connection import TemporalSettings, connect, short_reason
+from emco_migrate.wire.gojson import FieldError
+from emco_migrate.wire.temporal import TemporalSpec
 from emco_migrate.workflowclients.errors import (
     InvalidSpec,
     WorkflowAlreadyRunning,
@@ -255,7 +256,7 @@ def _parse_spec(body: bytes) -> TemporalSpec:
         raise ApiError(400, "empty body: expected a WfTemporalSpec JSON object")
     try:
         return TemporalSpec.from_json(body)
-    except WireError as err:
+    except FieldError as err:
         raise ApiError(400, err.reason, **({"field": err.field} if err.field else {})) from None
 
 

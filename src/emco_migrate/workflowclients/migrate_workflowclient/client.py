@@ -11,7 +11,6 @@ from temporalio.common import RawValue
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from emco_migrate import gowire
 from emco_migrate.emcomigrate.dig_lock import lock_id
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy, UrlRefused
 from emco_migrate.emcomigrate.names import ALL_ACTIVITY_NAMES, TASK_QUEUE, WORKFLOW_NAME
@@ -19,8 +18,9 @@ from emco_migrate.emcomigrate.options import resolve_activity_options
 from emco_migrate.emcomigrate.param_schema import FIELD_PREFIX
 from emco_migrate.emcomigrate.types import MigrationParams, ParamError
 from emco_migrate.errors import UserError
-from emco_migrate.gowire import TemporalSpec, WorkflowParamsSpec
+from emco_migrate.wire import gojson
 from emco_migrate.wire.options import OptionsError
+from emco_migrate.wire.temporal import TemporalSpec, WorkflowParamsSpec
 from emco_migrate.workflowclients.errors import (
     InvalidSpec,
     WorkflowAlreadyRunning,
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 def workflow_input(params: WorkflowParamsSpec) -> RawValue:
     """The workflow's single argument: the ``json/plain`` bytes Go's client sends."""
     return RawValue(
-        Payload(metadata={"encoding": b"json/plain"}, data=gowire.dump_bytes(params.encode()))
+        Payload(metadata={"encoding": b"json/plain"}, data=gojson.dump_bytes(params.encode()))
     )
 
 

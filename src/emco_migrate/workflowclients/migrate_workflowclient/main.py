@@ -18,8 +18,9 @@ from typing import NoReturn
 
 from emco_migrate.cli import exit_now
 from emco_migrate.errors import UserError
-from emco_migrate.gowire import TemporalSpec, WireError
 from emco_migrate.temporal_connection import TemporalSettings, connect
+from emco_migrate.wire.gojson import FieldError
+from emco_migrate.wire.temporal import TemporalSpec
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
 from emco_migrate.workflowclients.errors import InvalidSpec
 from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
@@ -50,7 +51,7 @@ def load_spec(path: Path) -> TemporalSpec:
         raise UserError(f"cannot read {path}: {err.strerror or err}") from None
     try:
         return TemporalSpec.from_json(data)
-    except WireError as err:
+    except FieldError as err:
         raise InvalidSpec(err.field, f"{path}: {err.reason}") from None
 
 

@@ -1,4 +1,4 @@
-"""Hostile WfTemporalSpec JSON: a `WireError` naming the field, in bounded time, never a crash.
+"""Hostile WfTemporalSpec JSON: a `FieldError` naming the field, in bounded time, never a crash.
 
 What a user sees is checked at both doors: the HTTP server's ``POST /invoke`` answers 400 with
 a JSON body naming the field, and ``emco-migrate start -a FILE`` prints one line and exits with
@@ -21,9 +21,10 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from emco_migrate import gowire
-from emco_migrate.gowire import MAX_DEPTH, TemporalSpec, WireError, decode_workflow_params
 from emco_migrate.temporal_connection import TemporalSettings
+from emco_migrate.wire import gojson
+from emco_migrate.wire.gojson import MAX_DEPTH, FieldError
+from emco_migrate.wire.temporal import TemporalSpec, decode_workflow_params
 from emco_migrate.workflowclients.errors import InvalidSpec
 from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
 from emco_migrate.workflowclients.start_options import memo_payloads
@@ -39,13 +40,13 @@ def within_deadline(work: Callable[[], T], seconds: float = DEADLINE) -> T:
     return waiting.within_deadline(work, seconds)
 
 
-def refused(body: str | bytes) -> WireError:
-    """The `WireError` parsing ``body`` raises (within the deadline)."""
+def refused(body: str | bytes) -> FieldError:
+    """The `FieldError` parsing ``body`` raises (within the deadline)."""
 
-    def parse() -> WireError:
+    def parse() -> FieldError:
         try:
             TemporalSpec.from_json(body)
-        except WireError as err:
+        except FieldError as err:
             return err
         raise AssertionError("the body was accepted")
 
@@ -101,7 +102,7 @@ def test_brackets_inside_strings_do_not_count() -> None:
 
 
 def test_the_workflow_input_is_bounded_too() -> None:
-    with pytest.raises(WireError, match="nested deeper than 100 levels"):
+    with pytest.raises(FieldError, match="nested deeper than 100 levels"):
         within_deadline(
             lambda: decode_workflow_params('{"activityParams":{"a":' + nested(5000) + "}}")
         )
@@ -109,10 +110,10 @@ def test_the_workflow_input_is_bounded_too() -> None:
 
 def test_encoding_a_too_deep_value_is_a_wire_error_not_a_recursion_error() -> None:
     value: Any = "x"
-    for _ in range(gowire.ENCODE_MAX_DEPTH + 1):
+    for _ in range(gojson.ENCODE_MAX_DEPTH + 1):
         value = [value]
-    with pytest.raises(WireError, match="nested deeper than 200 levels"):
-        gowire.dumps(value)
+    with pytest.raises(FieldError, match="nested deeper than 200 levels"):
+        gojson.dumps(value)
 
 
 @pytest.mark.parametrize(
@@ -215,7 +216,7 @@ def test_lone_surrogate_escapes_become_the_replacement_character_as_in_go() -> N
 
 
 def test_a_lone_surrogate_in_a_python_string_is_encoded_as_go_encodes_invalid_utf8() -> None:
-    assert gowire.dump_bytes({"k": "a\ud800b"}) == b'{"k":"a\\ufffdb"}'
+    assert gojson.dump_bytes({"k": "a\ud800b"}) == b'{"k":"a\\ufffdb"}'
 
 
 # --------------------------------------------------------------------------- the doors

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from emco_migrate import gowire
-from emco_migrate.gowire import MigParam, TemporalSpec, WireError
+from emco_migrate.wire import gojson, temporal
+from emco_migrate.wire.gojson import FieldError
+from emco_migrate.wire.temporal import MigParam, TemporalSpec
 
 VECTORS = Path(__file__).parent / "fixtures" / "vectors"
 
@@ -32,10 +33,10 @@ def test_invoke_body_round_trips_byte_for_byte() -> None:
 
 
 def test_workflow_input_is_the_invoke_bodys_params() -> None:
-    params = gowire.decode_workflow_params(vector("workflow-input-04.json"))
-    assert gowire.dump_bytes(params.encode()) == vector("workflow-input-04.json")
+    params = temporal.decode_workflow_params(vector("workflow-input-04.json"))
+    assert gojson.dump_bytes(params.encode()) == vector("workflow-input-04.json")
     spec = TemporalSpec.from_json(vector("invoke-body-04.json"))
-    assert gowire.dump_bytes(spec.params.encode()) == vector("workflow-input-04.json")
+    assert gojson.dump_bytes(spec.params.encode()) == vector("workflow-input-04.json")
 
 
 @pytest.mark.parametrize(
@@ -48,13 +49,13 @@ def test_migparam_vectors_round_trip(name: str) -> None:
 def test_result_vector_decodes_to_pairs() -> None:
     param = MigParam.from_json(vector("workflow-result-example.json"))
     assert param.app_intents == {
-        "dig1-placement-intent": (gowire.AppIntentRef("collectd", "collectd-placement-intent"),)
+        "dig1-placement-intent": (temporal.AppIntentRef("collectd", "collectd-placement-intent"),)
     }
     assert param.placement_intents is None
 
 
 def test_minimal_intent_gives_go_invoke_body() -> None:
-    # wire-format.md §5.4: the minimal intent and the body Go sends for it.
+    # The minimal intent and the body workflowmgr sends for it (recorded from Go).
     spec = TemporalSpec.from_json(
         b'{"workflowClientName":"c","workflowStartOptions":{"id":"w1","taskQueue":"Q"}}'
     )
@@ -134,14 +135,14 @@ def test_null_leaves_zero_values() -> None:
     ],
 )  # fmt: skip
 def test_type_errors_name_the_field(body: str, field: str, reason: str) -> None:
-    with pytest.raises(WireError) as caught:
+    with pytest.raises(FieldError) as caught:
         TemporalSpec.from_json(body)
     assert caught.value.field == field
     assert reason in str(caught.value)
 
 
 def test_malformed_json_is_a_wire_error() -> None:
-    with pytest.raises(WireError, match="malformed JSON"):
+    with pytest.raises(FieldError, match="malformed JSON"):
         TemporalSpec.from_json(b'{"workflowClientName":')
 
 
@@ -172,9 +173,48 @@ def test_memo_numbers_become_float64_as_in_go() -> None:
      (1.23e-05, "0.0000123"), (100.0, "100")],
 )  # fmt: skip
 def test_floats_are_formatted_like_go(value: float, text: str) -> None:
-    assert gowire.go_float(value) == text
+    assert gojson.go_float(value) == text
 
 
 def test_strings_are_escaped_like_go() -> None:
     expected = '"a\\u003cb\\u003e\\u0026c\\u2028\\u0008\\u000c\u00e9"'
-    assert gowire.dumps("a<b>&c\u2028\b\f\u00e9") == expected
+    assert gojson.dumps("a<b>&c\u2028\b\f\u00e9") == expected
+
+
+def test_a_duplicated_object_merges_into_the_first_as_in_go() -> None:
+    # Go decodes a repeated key *into* what the first one gave: the two workflowStartOptions
+    # objects merge. (gowire, the decoder before wire/, kept only the last object and lost ID.)
+    spec = TemporalSpec.from_json(
+        '{"workflowStartOptions":{"ID":"w","RetryPolicy":{"MaximumAttempts":2}},'
+        '"workflowStartOptions":{"TaskQueue":"q","RetryPolicy":{"InitialInterval":10}}}'
+    )
+    assert (spec.start_options.id, spec.start_options.task_queue) == ("w", "q")
+    assert spec.start_options.retry_policy is not None
+    assert spec.start_options.retry_policy.maximum_attempts == 2
+    assert spec.start_options.retry_policy.initial_interval_ns == 10
+
+
+def test_a_bad_first_duplicate_is_an_error_as_in_go() -> None:
+    # Go reports the first mismatch in document order, even when a later duplicate is fine.
+    with pytest.raises(FieldError) as caught:
+        TemporalSpec.from_json('{"workflowClientName":7,"workflowClientName":"c"}')
+    assert caught.value.field == "workflowClientName"
+    assert caught.value.go_text == (
+        "json: cannot unmarshal number into Go struct field "
+        "emcotemporalapi.WfTemporalSpec.workflowClientName of type string"
+    )
+
+
+def test_folding_is_one_character_to_one_as_in_go() -> None:
+    assert gojson.fold("TaskQueue") == gojson.fold("taskqueue")
+    assert gojson.fold("ta\u017fk") == gojson.fold("task")  # long s
+    assert gojson.fold("stra\u00dfe") != gojson.fold("strasse")  # no ß -> ss expansion
+
+
+def test_migparam_extensions_keep_integers_and_come_last() -> None:
+    param = MigParam.from_json('{"NewRevision":3,"InParams":{"b":"2","a":"1"},"Note":[1.5]}')
+    assert param.extensions == {"NewRevision": 3, "Note": [1.5]}
+    assert param.to_json() == (
+        b'{"InParams":{"a":"1","b":"2"},"GenericPlacementIntentURL":"",'
+        b'"GenericPlacementIntents":null,"AppNameIntentPairs":null,"NewRevision":3,"Note":[1.5]}'
+    )
