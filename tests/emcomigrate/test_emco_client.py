@@ -43,9 +43,9 @@ async def test_put_app_intent_accepts_200_and_201(status: int) -> None:
         bodies.append(json.loads(request.content))
         return httpx.Response(status, json={})
 
-    intent = AppIntent("gpi", "ai", "app", {"metadata": {"name": "ai"}, "spec": {"app": "app"}})
+    intent = AppIntent.new("gpi", "ai", "app")
     assert await client(httpx.MockTransport(handler)).put_app_intent(DIG, intent) == status
-    assert bodies == [intent.body]
+    assert bodies == [{"metadata": {"name": "ai"}, "spec": {"app": "app", "intent": {}}}]
 
 
 async def test_update_returns_the_revision() -> None:

@@ -27,7 +27,7 @@ def intent(app: str, *clusters: ClusterRef, **extra: Any) -> AppIntent:
     placement = {"allOf": [{"clusterProvider": c.provider, "cluster": c.cluster} for c in clusters]}
     body = {"metadata": {"name": f"{app}-pi", "userData1": "u"},
             "spec": {"app": app, "intent": {**placement, **extra}}}  # fmt: skip
-    return AppIntent("gpi", f"{app}-pi", app, body)
+    return AppIntent.from_body("gpi", f"{app}-pi", body)
 
 
 def deployed(**apps: tuple[ClusterRef, ...]) -> DigStatus:
@@ -68,7 +68,8 @@ def test_select_by_source_uses_where_apps_run() -> None:
 def test_plan_keeps_originals_and_targets_allof() -> None:
     original = intent("a", C1)
     (item,) = plan_items([original], deployed(a=(C1,)), params())
-    assert item.original == original.body
+    assert item.original == original.body.encode()
+    assert item.original["metadata"] == {"name": "a-pi", "userData1": "u"}
     assert item.current_clusters == (C1,)
     assert item.new_intent == {"allOf": [{"clusterProvider": "provider2", "cluster": "cluster2"}]}
     assert item.interim_intent is None
@@ -86,11 +87,11 @@ def test_make_before_break_interim_adds_target_and_keeps_the_rest() -> None:
         **label,
     }
     # the recorded original is untouched
-    assert len(original.intent["allOf"]) == 1
+    assert len(original.intent.all_of or []) == 1
 
 
 def test_interim_does_not_duplicate_the_target() -> None:
-    placement = {"allOf": [{"clusterProvider": "provider2", "cluster": "cluster2"}]}
+    placement = intent("a", C2).intent
     assert interim_intent(placement, C2) == placement
 
 

@@ -11,8 +11,8 @@ from emco_migrate.emcosim.api.placements import friendly_app_intent_error
 from emco_migrate.emcosim.bodies import decode_bytes
 from emco_migrate.emcosim.errors import HttpError
 from emco_migrate.emcosim.jsonschema import schema_errors
-from emco_migrate.emcosim.types.orchestrator import AppIntent, DeploymentIntentGroup
 from emco_migrate.emcosim.types.workflow import WorkflowIntent
+from emco_migrate.wire.emco import AppIntent, DeploymentIntentGroup
 from emco_migrate.wire.gojson import EmptyBody, FieldError, parse
 from emco_migrate.wire.structs import encode, from_json, go_json
 
@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 def decode(cls: type[T], body: bytes) -> T:
     """A request body as EMCO's handlers decode it (`json.NewDecoder(r.Body).Decode`)."""
-    return from_json(cls, body, first_value=True)
+    return from_json(cls, body, first_value=True, keep_unknown=False)
 
 
 DIG_SPEC = b'"compositeProfile":"p","version":"r1","logicalCloud":"default"'

@@ -20,7 +20,7 @@ from emco_migrate.emcosim.deploy.status_query import ListMode, StatusMode, Statu
 from emco_migrate.emcosim.errors import ModuleError, lifecycle_error, orchestrator_error
 from emco_migrate.emcosim.fixtures import make_tgz, sample_chart
 from emco_migrate.emcosim.store.contexts import ResourceSpec
-from emco_migrate.emcosim.types.orchestrator import PlacementIntent
+from emco_migrate.wire.emco import PlacementIntent
 from emco_migrate.wire.structs import from_json
 
 C1, C2, C3 = ClusterName("p1", "c1"), ClusterName("p2", "c2"), ClusterName("p2", "c3")

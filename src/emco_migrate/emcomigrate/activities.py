@@ -133,7 +133,7 @@ class MigrationActivities:
                 current = {i.name: i for i in await emco.app_intents(params.dig, gpi)}
                 for ref in refs:
                     beat(ref.intent)
-                    intent = current.get(ref.intent) or AppIntent(gpi, ref.intent, ref.app)
+                    intent = current.get(ref.intent) or AppIntent.new(gpi, ref.intent, ref.app)
                     await emco.put_app_intent(params.dig, intent.with_intent(target_intent))
         attempt = activity.info().attempt
         return encode_payload(replace(param, extensions={**param.extensions, KEY_ATTEMPT: attempt}))

@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -21,6 +21,11 @@ from emco_migrate.emcomigrate.dig_status import DigStatus
 from emco_migrate.emcomigrate.endpoints import request_url
 from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.types import AppIntent, DigRef
+from emco_migrate.wire import emco
+from emco_migrate.wire.gojson import FieldError, GoObject, json_kind, parse
+from emco_migrate.wire.structs import decode
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 MAX_CONNECTIONS = 8
@@ -264,35 +269,41 @@ class EmcoClient:
                 non_retryable=True,
             ) from err
 
+    async def get_list(self, url_path: str, cls: type[T]) -> list[T]:
+        """GET a JSON array of EMCO bodies (``null``: none), decoded with Go's rules and
+        unknown keys kept; an answer of another shape is a `BAD_RESPONSE`."""
+        response = await self._request("GET", url_path, expect=(200,))
+        try:
+            items = parse(response.content)
+            if isinstance(items, GoObject) or not isinstance(items, list | None):
+                raise FieldError("", f"expected an array, got {json_kind(items)}")
+            return [decode(cls, item, f"[{i}]") for i, item in enumerate(items or [])]
+        except FieldError as err:
+            raise _bad_response(url_path, err) from None
+
     async def placement_intents(self, dig: DigRef) -> list[str]:
         """Names of the DIG's generic placement intents, in EMCO's order."""
         url_path = dig_path(dig, "generic-placement-intents")
-        body = self._json(await self._request("GET", url_path, expect=(200,)), url_path)
-        return [_name(item, url_path) for item in body or []]
+        gpis = await self.get_list(url_path, emco.MetadataOnly)
+        return [_named(g.metadata.name, i, url_path) for i, g in enumerate(gpis)]
 
     async def app_intents(self, dig: DigRef, placement_intent: str) -> list[AppIntent]:
         """The app intents of one generic placement intent, full bodies kept."""
         url_path = dig_path(dig, "generic-placement-intents", placement_intent, "app-intents")
-        body = self._json(await self._request("GET", url_path, expect=(200,)), url_path)
-        intents = []
-        for item in body or []:
-            spec = item.get("spec") or {} if isinstance(item, dict) else {}
-            intents.append(
-                AppIntent(
-                    placement_intent=placement_intent,
-                    name=_name(item, url_path),
-                    app=str(spec.get("app", "")),
-                    body=item,
-                )
-            )
-        return intents
+        intents = await self.get_list(url_path, emco.AppIntent)
+        return [
+            AppIntent(placement_intent, _named(body.metadata.name, i, url_path), body)
+            for i, body in enumerate(intents)
+        ]
 
     async def put_app_intent(self, dig: DigRef, intent: AppIntent) -> int:
         """Create or replace an app intent (EMCO answers 201 or 200); returns the status."""
         url_path = dig_path(
             dig, "generic-placement-intents", intent.placement_intent, "app-intents", intent.name
         )
-        response = await self._request("PUT", url_path, expect=(200, 201), json_body=intent.body)
+        response = await self._request(
+            "PUT", url_path, expect=(200, 201), json_body=intent.body.encode()
+        )
         return response.status_code
 
     async def update(self, dig: DigRef) -> int:
@@ -346,10 +357,14 @@ class EmcoClient:
         response = await self._request("GET", url_path, expect=(200,), accept_json=True)
         return self._json(response, url_path)
 
-    async def dig(self, dig: DigRef) -> dict[str, Any]:
+    async def dig(self, dig: DigRef) -> emco.DeploymentIntentGroup:
         """The DIG's metadata and spec."""
-        body = await self.get_json(dig_path(dig))
-        return body if isinstance(body, dict) else {}
+        url_path = dig_path(dig)
+        response = await self._request("GET", url_path, expect=(200,), accept_json=True)
+        try:
+            return emco.DeploymentIntentGroup.from_json(response.content)
+        except FieldError as err:
+            raise _bad_response(url_path, err) from None
 
 
 def _repeatable(err: ApplicationError) -> bool:
@@ -378,13 +393,18 @@ def _transport_reason(err: httpx.TransportError) -> str:
     return text[-300:] if text else type(err).__name__
 
 
-def _name(item: Any, where: str) -> str:
-    metadata = item.get("metadata") if isinstance(item, dict) else None
-    name = metadata.get("name") if isinstance(metadata, dict) else None
-    if not isinstance(name, str) or not name:
-        raise ApplicationError(
-            f"EMCO listed an item without metadata.name at {where}",
-            type=ErrorType.BAD_RESPONSE,
-            non_retryable=True,
-        )
+def _bad_response(url_path: str, err: FieldError) -> ApplicationError:
+    """EMCO's 200 answer is not the body it should be; ``err`` names the field."""
+    return ApplicationError(
+        f"EMCO sent a malformed answer to GET {url_path}: {err}",
+        {"path": url_path, "field": err.path},
+        type=ErrorType.BAD_RESPONSE,
+        non_retryable=True,
+    )
+
+
+def _named(name: str, index: int, url_path: str) -> str:
+    """A listed item's ``metadata.name``, which must not be empty."""
+    if not name:
+        raise _bad_response(url_path, FieldError(f"[{index}].metadata.name", "missing or empty"))
     return name

@@ -7,14 +7,16 @@ step stops with `ChangedByOthers` naming what it found and what this run recorde
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
 from emco_migrate.emcomigrate.dig_status import DigStatus
 from emco_migrate.emcomigrate.error_types import ErrorType
-from emco_migrate.wire.emco import DigState
+from emco_migrate.wire.emco import ClusterSelector, DigState, PlacementIntent
+from emco_migrate.wire.gojson import FieldError, sorted_deep
+from emco_migrate.wire.structs import decode
 
 
 def changed_by_others(message: str, **details: Any) -> ApplicationError:
@@ -57,60 +59,69 @@ def refuse_unless_left(current: DigStatus, left: Sequence[int], *, dig: str, act
     )
 
 
-def cluster_name(entry: Any) -> str:
+Placement = PlacementIntent | Mapping[str, Any] | None
+"""A placement as EMCO holds it, or as a payload records it (its JSON object)."""
+
+
+def as_placement(placement: object) -> PlacementIntent | None:
+    """A placement as `PlacementIntent`: a recorded JSON object is decoded (unknown keys
+    kept); None for no placement, or a value that is not one."""
+    if isinstance(placement, PlacementIntent):
+        return placement
+    if not isinstance(placement, Mapping):
+        return None
+    try:
+        return decode(PlacementIntent, dict(placement))
+    except FieldError:
+        return None
+
+
+def cluster_name(entry: ClusterSelector) -> str:
     """``provider+cluster`` (``provider+label L``) of one placement entry, '' for none."""
-    if not isinstance(entry, dict):
-        return ""
-    cluster = entry.get("cluster") or (
-        f"label {entry['clusterLabel']}" if entry.get("clusterLabel") else ""
-    )
+    cluster = entry.cluster or (f"label {entry.label}" if entry.label else "")
     if not cluster:
         return ""
-    provider = entry.get("clusterProvider", "")
-    return f"{provider}+{cluster}" if provider else str(cluster)
+    return f"{entry.provider}+{cluster}" if entry.provider else cluster
 
 
-def cluster_names(intent: Any, key: str) -> list[str]:
+def cluster_names(intent: Placement, key: str) -> list[str]:
     """The clusters a placement's ``allOf`` or ``anyOf`` names, in order."""
-    entries = intent.get(key) if isinstance(intent, dict) else None
-    names = [cluster_name(e) for e in entries] if isinstance(entries, list) else []
-    return [n for n in names if n]
+    placement = as_placement(intent)
+    entries: Sequence[ClusterSelector] = ()
+    if placement is not None:
+        entries = (placement.all_of if key == "allOf" else placement.any_of) or ()
+    return [n for n in map(cluster_name, entries) if n]
 
 
-def placement_text(intent: Any) -> str:
+def placement_text(intent: Placement) -> str:
     """A placement for people: ``allOf provider1+cluster1, anyOf p2+c2`` (``none``)."""
-    if not isinstance(intent, dict):
+    placement = as_placement(intent)
+    if placement is None:
         return "no placement"
     parts = [
         f"{key} {', '.join(names)}"
         for key in ("allOf", "anyOf")
-        if (names := cluster_names(intent, key))
+        if (names := cluster_names(placement, key))
     ]
     return "; ".join(parts) or "no clusters"
 
 
-def same_placement(a: Any, b: Any) -> bool:
+def same_placement(a: Placement, b: Placement) -> bool:
     """Equal placements, ignoring the order of clusters and empty lists."""
-    return bool(_normal(a) == _normal(b))
+    return _normal(as_placement(a)) == _normal(as_placement(b))
 
 
-def _normal(intent: Any) -> Any:
-    if not isinstance(intent, dict):
-        return intent
-    out: dict[str, Any] = {}
-    for key, value in intent.items():
-        if isinstance(value, list):
-            if not value:
-                continue
-            out[key] = sorted(
-                (repr(sorted(v.items())) if isinstance(v, dict) else repr(v)) for v in value
-            )
-        else:
-            out[key] = value
-    return out
+def _normal(placement: PlacementIntent | None) -> tuple[Any, ...] | None:
+    if placement is None:
+        return None
+
+    def entries(selectors: Sequence[ClusterSelector] | None) -> list[str]:
+        return sorted(repr(sorted_deep(s.encode())) for s in selectors or ())
+
+    return entries(placement.all_of), entries(placement.any_of), sorted_deep(placement.extensions)
 
 
-def foreign_placement(name: str, found: Any, allowed: Sequence[Any]) -> str | None:
+def foreign_placement(name: str, found: Placement, allowed: Sequence[Placement]) -> str | None:
     """Why app intent ``name`` holding placement ``found`` is not this run's to overwrite
     (None when ``found`` is one of the ``allowed`` placements)."""
     if any(same_placement(found, p) for p in allowed):

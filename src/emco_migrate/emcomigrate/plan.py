@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+from dataclasses import replace
 from typing import Any
 
 from emco_migrate.emcomigrate.dig_status import DigStatus
@@ -16,6 +16,7 @@ from emco_migrate.emcomigrate.types import (
     Strategy,
     single_cluster_intent,
 )
+from emco_migrate.wire.emco import AllOfItem, PlacementIntent
 
 
 def select(
@@ -39,31 +40,28 @@ def select(
     return selected
 
 
-def interim_intent(intent: dict[str, Any], target: ClusterRef) -> dict[str, Any]:
+def interim_intent(intent: PlacementIntent, target: ClusterRef) -> PlacementIntent:
     """Make-before-break's first placement: the current one plus the target in ``allOf``."""
-    interim = copy.deepcopy(intent)
-    entry = {"clusterProvider": target.provider, "cluster": target.cluster}
-    all_of = interim.setdefault("allOf", [])
-    if entry not in all_of:
-        all_of.append(entry)
-    return interim
+    entry = AllOfItem(target.provider, target.cluster)
+    all_of = intent.all_of or []
+    return intent if entry in all_of else replace(intent, all_of=[*all_of, entry])
 
 
 def plan_items(
     selected: list[AppIntent], deployed: DigStatus, params: MigrationParams
 ) -> tuple[PlanItem, ...]:
     """One plan item per selected app intent."""
-    new = single_cluster_intent(params.target)
+    new = single_cluster_intent(params.target).encode()
     return tuple(
         PlanItem(
             placement_intent=i.placement_intent,
             app_intent=i.name,
             app=i.app,
-            original=i.body,
+            original=i.body.encode(),
             current_clusters=tuple(sorted(deployed.clusters_of(i.app), key=str)),
             new_intent=new,
             interim_intent=(
-                interim_intent(i.intent, params.target)
+                interim_intent(i.intent, params.target).encode()
                 if params.strategy is Strategy.MAKE_BEFORE_BREAK
                 else None
             ),
@@ -73,7 +71,8 @@ def plan_items(
 
 
 def placement(body: dict[str, Any]) -> dict[str, Any] | None:
-    """An app intent body's ``spec.intent`` (None when it has none)."""
+    """A recorded app intent body's ``spec.intent`` as recorded (None when it has none):
+    payloads carry placements as JSON objects."""
     spec = body.get("spec")
     intent = spec.get("intent") if isinstance(spec, dict) else None
     return intent if isinstance(intent, dict) else None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any
 
 import httpx
 from temporalio import activity
@@ -49,7 +48,7 @@ from emco_migrate.emcomigrate.names import (
     ACTIVITY_SNAPSHOT,
     ACTIVITY_VERIFY,
 )
-from emco_migrate.emcomigrate.plan import is_noop, placement, plan_items, select
+from emco_migrate.emcomigrate.plan import is_noop, plan_items, select
 from emco_migrate.emcomigrate.types import (
     AppIntent,
     ClusterRef,
@@ -58,7 +57,8 @@ from emco_migrate.emcomigrate.types import (
     ParamError,
 )
 from emco_migrate.emcomigrate.verification import verify
-from emco_migrate.wire.emco import DigState
+from emco_migrate.wire.emco import DigState, PlacementIntent
+from emco_migrate.wire.gojson import FieldError
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +100,7 @@ class ReversibleMigrationActivities:
                 f"DIG {params.dig.dig} is {deployed.state or 'not instantiated'}, "
                 "not Instantiated: nothing to migrate"
             )
-        logical_cloud = str(
-            ((await emco.dig(params.dig)).get("spec") or {}).get("logicalCloud", "")
-        )
+        logical_cloud = (await emco.dig(params.dig)).spec.logical_cloud
         await self._check_target(params, logical_cloud)
         intents: list[AppIntent] = []
         for gpi in dict.fromkeys(ref.placement_intent for ref in request.intents):
@@ -201,23 +199,24 @@ class ReversibleMigrationActivities:
             found = await _current_placements(emco, request.dig, request.restores)
             late = []
             for write in request.restores:
-                original = placement(write.body)
+                restore = _intent(write)
                 now = found.get((write.placement_intent, write.app_intent))
                 problem = foreign_placement(
-                    write.app_intent, now, (original, *(write.expect or ()))
+                    write.app_intent, now, (restore.intent, *(write.expect or ()))
                 )
                 if problem:
-                    raise changed_by_others(problem, appIntent=write.app_intent, found=now)
-                if not same_placement(now, original):
-                    late.append(write)
-            for write in late:
+                    found_json = now.encode() if now else None
+                    raise changed_by_others(problem, appIntent=write.app_intent, found=found_json)
+                if not same_placement(now, restore.intent):
+                    late.append(restore)
+            for restore in late:
                 log.warning(
                     "app intent %s changed again after the restore (a late write of this run); "
                     "restoring it once more",
-                    write.app_intent,
+                    restore.name,
                 )
-                await emco.put_app_intent(request.dig, _intent(write))
-        return ConfirmResult(tuple(w.app_intent for w in late), current.revision)
+                await emco.put_app_intent(request.dig, restore)
+        return ConfirmResult(tuple(r.name for r in late), current.revision)
 
     @activity.defn(name=ACTIVITY_DESCRIBE_DIG_LOCK)
     async def describe_dig_lock(self, lock_id: str) -> LockHolder:
@@ -302,15 +301,22 @@ class ReversibleMigrationActivities:
 
 
 def _intent(write: IntentWrite) -> AppIntent:
-    spec = write.body.get("spec") or {}
-    return AppIntent(write.placement_intent, write.app_intent, str(spec.get("app", "")), write.body)
+    """The app intent a write PUTs: its recorded body, decoded (unknown keys kept)."""
+    try:
+        return AppIntent.from_body(write.placement_intent, write.app_intent, write.body)
+    except FieldError as err:
+        raise ApplicationError(
+            f"invalid body for app intent {write.app_intent}: {err}",
+            type=ErrorType.INVALID_INPUT,
+            non_retryable=True,
+        ) from None
 
 
 async def _current_placements(
     emco: EmcoClient, dig: DigRef, writes: tuple[IntentWrite, ...]
-) -> dict[tuple[str, str], Any]:
+) -> dict[tuple[str, str], PlacementIntent]:
     """(placement intent, app intent) -> the ``spec.intent`` EMCO holds (absent: missing)."""
-    found: dict[tuple[str, str], Any] = {}
+    found: dict[tuple[str, str], PlacementIntent] = {}
     for gpi in dict.fromkeys(w.placement_intent for w in writes):
         for intent in await emco.app_intents(dig, gpi):
             found[(gpi, intent.name)] = intent.intent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 from emco_migrate.emcomigrate import param_schema
@@ -14,6 +14,7 @@ from emco_migrate.emcomigrate.param_schema import (
     DEFAULT_WRITE_SETTLE_SECONDS,
 )
 from emco_migrate.emcomigrate.param_schema import ParamError as ParamError
+from emco_migrate.wire import emco
 
 
 class Strategy(enum.StrEnum):
@@ -115,37 +116,42 @@ def _source(provider: str | None, cluster: str | None) -> ClusterRef | None:
 class AppIntent:
     """An EMCO app placement intent (`.../generic-placement-intents/{gpi}/app-intents/{name}`).
 
-    ``body`` is the full JSON EMCO returned, kept so a rewrite or a restore preserves every
-    field (description, userData, anyOf, ...), not just the ones this code knows.
+    ``body`` is what EMCO returned, unknown keys kept (`wire.emco`), so a rewrite or a
+    restore preserves every field, not just the ones this code knows.
     """
 
     placement_intent: str
     name: str
-    app: str
-    body: dict[str, Any] = field(default_factory=dict)
+    body: emco.AppIntent
+
+    @classmethod
+    def new(cls, placement_intent: str, name: str, app: str) -> AppIntent:
+        """An app intent EMCO does not have yet."""
+        body = emco.AppIntent(emco.SparseMetadata(name), emco.AppIntentSpec(app))
+        return cls(placement_intent, name, body)
+
+    @classmethod
+    def from_body(cls, placement_intent: str, name: str, body: Mapping[str, Any]) -> AppIntent:
+        """An app intent from the JSON object a payload recorded (`encode`d, or EMCO's own),
+        unknown keys kept; raises `FieldError`."""
+        return cls(placement_intent, name, emco.AppIntent.decode(body, "body"))
 
     @property
-    def intent(self) -> dict[str, Any]:
-        """The ``spec.intent`` placement object."""
-        spec = self.body.get("spec") or {}
-        intent = spec.get("intent") or {}
-        return intent if isinstance(intent, dict) else {}
+    def app(self) -> str:
+        """The app it places (``spec.app``)."""
+        return self.body.spec.app
 
-    def with_intent(self, intent: dict[str, Any]) -> AppIntent:
-        """A copy whose ``spec.intent`` is replaced; name, app and metadata are kept."""
-        spec = dict(self.body.get("spec") or {})
-        spec["app"] = self.app
-        spec["intent"] = intent
-        metadata = dict(self.body.get("metadata") or {})
-        metadata["name"] = self.name
-        return AppIntent(
-            self.placement_intent,
-            self.name,
-            self.app,
-            {**self.body, "metadata": metadata, "spec": spec},
-        )
+    @property
+    def intent(self) -> emco.PlacementIntent:
+        """The ``spec.intent`` placement."""
+        return self.body.spec.intent
+
+    def with_intent(self, intent: emco.PlacementIntent) -> AppIntent:
+        """A copy whose ``spec.intent`` is replaced; everything else is kept."""
+        spec = replace(self.body.spec, intent=intent)
+        return replace(self, body=replace(self.body, spec=spec))
 
 
-def single_cluster_intent(cluster: ClusterRef) -> dict[str, Any]:
+def single_cluster_intent(cluster: ClusterRef) -> emco.PlacementIntent:
     """The placement the Go reference writes: ``allOf`` the one target cluster."""
-    return {"allOf": [{"clusterProvider": cluster.provider, "cluster": cluster.cluster}]}
+    return emco.PlacementIntent(all_of=[emco.AllOfItem(cluster.provider, cluster.cluster)])

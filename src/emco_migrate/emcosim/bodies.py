@@ -36,9 +36,10 @@ def decode_bytes(
     empty_text: str = "Empty body",
     rewrite: Callable[[str], str] | None = None,
 ) -> T:
-    """Decode (400 empty, 422 undecodable) and validate the re-marshalled struct (400)."""
+    """Decode (400 empty, 422 undecodable; unknown keys dropped, as Go drops them) and
+    validate the re-marshalled struct (400)."""
     try:
-        value = from_json(cls, data, first_value=True)
+        value = from_json(cls, data, first_value=True, keep_unknown=False)
     except EmptyBody:
         raise HttpError(400, empty_text) from None
     except FieldError as err:

@@ -5,7 +5,8 @@ A wire field carries its JSON key (Go's tag or field name) in its metadata::
     timeout_ns: int = field(default=0, metadata=go("Timeout", kind="duration"))
 
 `decode` follows Go's decoder: a key matches a field exactly, else case-insensitively
-(`gojson.fold`); unknown keys are dropped (or kept, see `unknown_keys` and `extensions`);
+(`gojson.fold`); unknown keys are dropped (or kept, see `unknown_keys` and `extensions`;
+``keep_unknown=False`` drops them from `extensions` fields too, as Go would);
 ``null`` leaves a field at its zero value; a duplicate key decodes again *into* what the
 first one gave (structs, pointers and maps merge, slices and scalars are replaced); a type
 mismatch leaves the zero value and decoding goes on, and the first mismatch in document order
@@ -95,7 +96,7 @@ def extensions() -> dict[str, Any]:
     """Field metadata: the field receives the unmatched keys with their values (a dict, as
     Go's ``interface{}`` would hold them), and they are encoded after the wire fields. For
     structs whose JSON this implementation extends (`MigParam`) or must not lose (EMCO
-    bodies written back)."""
+    bodies written back). Decoding with ``keep_unknown=False`` leaves the field empty."""
     return {_META: "extensions"}
 
 
@@ -217,16 +218,19 @@ class _Context:
     path: str = ""  # ours: a.b['key'][0]
     go_path: tuple[str, ...] = ()  # Go's field stack: a.b.key
     struct: str = ""  # the innermost struct's Go name
+    keep_unknown: bool = True  # fill `extensions` fields
 
     def key(self, key: str) -> _Context:
         path = f"{self.path}.{key}" if self.path else key
-        return _Context(self.errors, path, (*self.go_path, key), self.struct)
+        return _Context(self.errors, path, (*self.go_path, key), self.struct, self.keep_unknown)
 
     def map_key(self, key: str) -> _Context:
-        return _Context(self.errors, f"{self.path}[{key!r}]", (*self.go_path, key), self.struct)
+        path = f"{self.path}[{key!r}]"
+        return _Context(self.errors, path, (*self.go_path, key), self.struct, self.keep_unknown)
 
     def index(self, i: int) -> _Context:
-        return _Context(self.errors, f"{self.path}[{i}]", self.go_path, self.struct)
+        path = f"{self.path}[{i}]"
+        return _Context(self.errors, path, self.go_path, self.struct, self.keep_unknown)
 
     def mismatch(self, raw: Any, gotype: GoType) -> None:
         """Record the mismatch of ``raw`` against ``gotype`` (only the first is raised)."""
@@ -258,19 +262,22 @@ def _integral(number: float) -> bool:
     return isinstance(number, int)
 
 
-def decode(cls: type[T], value: Any, path: str = "") -> T:
+def decode(cls: type[T], value: Any, path: str = "", *, keep_unknown: bool = True) -> T:
     """Decode a parsed value (`gojson.parse`, or dicts and lists) into dataclass ``cls``;
-    raises `DecodeError`."""
-    ctx = _Context(errors=[], path=path)
+    raises `DecodeError`. ``keep_unknown=False`` leaves `extensions` fields empty: the
+    unknown keys are dropped, as Go's decoder drops them."""
+    ctx = _Context(errors=[], path=path, keep_unknown=keep_unknown)
     result = _decode(GoType("struct", cls=cls), value, cls(), ctx)
     if ctx.errors:
         raise ctx.errors[0]
     return typing.cast(T, result)
 
 
-def from_json(cls: type[T], data: bytes | str, *, first_value: bool = False) -> T:
+def from_json(
+    cls: type[T], data: bytes | str, *, first_value: bool = False, keep_unknown: bool = True
+) -> T:
     """`gojson.parse` then `decode`; raises `FieldError`."""
-    return decode(cls, parse(data, first_value=first_value))
+    return decode(cls, parse(data, first_value=first_value), keep_unknown=keep_unknown)
 
 
 def _pairs(raw: GoObject | dict[str, Any]) -> Iterable[tuple[str, Any]]:
@@ -280,7 +287,7 @@ def _pairs(raw: GoObject | dict[str, Any]) -> Iterable[tuple[str, Any]]:
 def _decode_struct(cls: type, raw: GoObject | dict[str, Any], current: Any, ctx: _Context) -> Any:
     fields = _fields(cls)
     values = {attr: getattr(current, attr) for attr, _, _ in fields.wire}
-    inner = _Context(ctx.errors, ctx.path, ctx.go_path, struct_name(cls))
+    inner = _Context(ctx.errors, ctx.path, ctx.go_path, struct_name(cls), ctx.keep_unknown)
     unknown: dict[str, Any] = {}
     for key, item in _pairs(raw):
         match = fields.exact.get(key) or fields.folded.get(fold(key))
@@ -291,7 +298,7 @@ def _decode_struct(cls: type, raw: GoObject | dict[str, Any], current: Any, ctx:
         values[attr] = _decode(gotype, item, values[attr], inner.key(gokey.key))
     if fields.unknown is not None:
         values[fields.unknown] = tuple(unknown)
-    if fields.extra is not None:
+    if fields.extra is not None and ctx.keep_unknown:
         try:
             values[fields.extra] = {
                 **getattr(current, fields.extra),
@@ -435,14 +442,14 @@ class GoStruct:
     """Methods for a dataclass declared with `go` fields."""
 
     @classmethod
-    def decode(cls, value: Any, path: str = "") -> Self:
+    def decode(cls, value: Any, path: str = "", *, keep_unknown: bool = True) -> Self:
         """Decode a parsed value (`decode`)."""
-        return decode(cls, value, path)
+        return decode(cls, value, path, keep_unknown=keep_unknown)
 
     @classmethod
-    def from_json(cls, data: bytes | str) -> Self:
+    def from_json(cls, data: bytes | str, *, keep_unknown: bool = True) -> Self:
         """Parse JSON text and decode it with Go's rules; raises `FieldError`."""
-        return from_json(cls, data)
+        return from_json(cls, data, keep_unknown=keep_unknown)
 
     def encode(self) -> Any:
         """The JSON-ready object, fields in declaration order, maps sorted."""

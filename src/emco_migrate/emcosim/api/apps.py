@@ -19,8 +19,8 @@ from emco_migrate.emcosim.errors import (
 )
 from emco_migrate.emcosim.responses import empty, go_response
 from emco_migrate.emcosim.store import Ref
-from emco_migrate.emcosim.types.common import MetadataOnly
 from emco_migrate.emcosim.types.orchestrator import AppProfile
+from emco_migrate.wire.emco import MetadataOnly
 
 router = APIRouter()
 

@@ -23,8 +23,8 @@ from emco_migrate.emcosim.keys import DigId
 from emco_migrate.emcosim.responses import empty, go_response
 from emco_migrate.emcosim.store import Ref
 from emco_migrate.emcosim.store.states import State, StateInfo
-from emco_migrate.emcosim.types.dcm import ClusterReference, LogicalCloud
-from emco_migrate.emcosim.types.orchestrator import CompositeApp, DeploymentIntentGroup
+from emco_migrate.emcosim.types.dcm import LogicalCloud
+from emco_migrate.wire.emco import ClusterReference, CompositeApp, DeploymentIntentGroup
 from emco_migrate.wire.structs import encode
 
 router = APIRouter()

@@ -16,12 +16,8 @@ from emco_migrate.emcosim.keys import DigId
 from emco_migrate.emcosim.responses import empty, go_response
 from emco_migrate.emcosim.store import Ref
 from emco_migrate.emcosim.store.states import State, StateInfo
-from emco_migrate.emcosim.types.orchestrator import (
-    DeploymentIntentGroup,
-    GroupIntent,
-    GroupIntentSpec,
-    IntentList,
-)
+from emco_migrate.emcosim.types.orchestrator import GroupIntent, GroupIntentSpec, IntentList
+from emco_migrate.wire.emco import DeploymentIntentGroup
 
 router = APIRouter()
 

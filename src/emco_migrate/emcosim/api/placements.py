@@ -13,8 +13,7 @@ from emco_migrate.emcosim.bodies import decode_json
 from emco_migrate.emcosim.errors import HttpError, ModuleError, mapped, orchestrator_error
 from emco_migrate.emcosim.responses import empty, go_response
 from emco_migrate.emcosim.store import Ref
-from emco_migrate.emcosim.types.common import MetadataOnly
-from emco_migrate.emcosim.types.orchestrator import AppIntent, AppIntentsByApp
+from emco_migrate.wire.emco import AppIntent, AppIntentSpec, MetadataOnly
 
 router = APIRouter()
 
@@ -163,8 +162,8 @@ async def app_intent_by_app(
     with backend(request).read() as s:
         for intent in s.objects.children(gpi_ref, keys.APP_INTENTS, AppIntent):
             if intent.spec.app == app:
-                return go_response(AppIntentsByApp(intent.spec.app, intent.spec.intent))
-    return go_response(AppIntentsByApp())
+                return go_response(intent.spec)
+    return go_response(AppIntentSpec())
 
 
 @router.get(GPI + "/app-intents/{name}")

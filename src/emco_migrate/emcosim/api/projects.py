@@ -11,8 +11,8 @@ from emco_migrate.emcosim.backend import backend
 from emco_migrate.emcosim.bodies import decode_json
 from emco_migrate.emcosim.errors import HttpError, ModuleError, mapped, orchestrator_error
 from emco_migrate.emcosim.responses import empty, go_response
-from emco_migrate.emcosim.types.common import MetadataOnly
-from emco_migrate.emcosim.types.orchestrator import CompositeApp, Controller
+from emco_migrate.emcosim.types.orchestrator import Controller
+from emco_migrate.wire.emco import CompositeApp, MetadataOnly
 
 router = APIRouter()
 

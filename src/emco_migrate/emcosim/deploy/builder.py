@@ -19,14 +19,8 @@ from emco_migrate.emcosim.errors import ModuleError
 from emco_migrate.emcosim.keys import DigId
 from emco_migrate.emcosim.store import Ref
 from emco_migrate.emcosim.store.contexts import AppContext, Phase, Placement
-from emco_migrate.emcosim.types.common import MetadataOnly
-from emco_migrate.emcosim.types.orchestrator import (
-    AppIntent,
-    AppProfile,
-    DeploymentIntentGroup,
-    GroupIntent,
-    PlacementIntent,
-)
+from emco_migrate.emcosim.types.orchestrator import AppProfile, GroupIntent
+from emco_migrate.wire.emco import AppIntent, DeploymentIntentGroup, MetadataOnly, PlacementIntent
 
 log = logging.getLogger(__name__)
 

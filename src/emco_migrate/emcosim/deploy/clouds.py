@@ -8,8 +8,8 @@ from emco_migrate.emcosim.deploy.session import Session
 from emco_migrate.emcosim.errors import ModuleError
 from emco_migrate.emcosim.store.states import State
 from emco_migrate.emcosim.types.clm import ClusterLabel
-from emco_migrate.emcosim.types.common import MetadataOnly
-from emco_migrate.emcosim.types.dcm import ClusterReference, LogicalCloud
+from emco_migrate.emcosim.types.dcm import LogicalCloud
+from emco_migrate.wire.emco import ClusterReference, MetadataOnly
 
 
 def clusters_with_label(session: Session, provider: str, label: str) -> list[str]:

@@ -15,8 +15,7 @@ from emco_migrate.emcosim.errors import ModuleError
 from emco_migrate.emcosim.keys import DigId
 from emco_migrate.emcosim.store.contexts import AppContext, Phase
 from emco_migrate.emcosim.store.states import State, StateInfo
-from emco_migrate.emcosim.types.orchestrator import DeploymentIntentGroup
-from emco_migrate.wire.emco import DeployedStatus
+from emco_migrate.wire.emco import DeployedStatus, DeploymentIntentGroup
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from emco_migrate.emcosim.errors import ModuleError
-from emco_migrate.emcosim.types.orchestrator import ClusterSelector, PlacementIntent
+from emco_migrate.wire.emco import ClusterSelector, PlacementIntent
 
 NO_CLUSTERS = "No compatible clusters have been provided to the Deployment Intent Group"
 NOT_IN_LOGICAL_CLOUD = "The specified Logical Cloud doesn't provide the mandatory clusters"
@@ -60,8 +60,7 @@ def resolve(intent: PlacementIntent, labels: LabelLookup) -> Resolution:
             if group:
                 result.groups.append(group)
             continue
-        selector = ClusterSelector(item.provider, item.cluster, item.label)
-        result.mandatory.extend(_expand(selector, labels))
+        result.mandatory.extend(_expand(item, labels))
     if intent.any_of:
         group = [c for sel in intent.any_of for c in _expand(sel, labels)]
         if group:

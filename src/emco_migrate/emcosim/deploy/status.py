@@ -21,7 +21,7 @@ from emco_migrate.emcosim.errors import ModuleError
 from emco_migrate.emcosim.keys import DigId
 from emco_migrate.emcosim.store.contexts import AppContext
 from emco_migrate.emcosim.store.states import State, StateInfo
-from emco_migrate.emcosim.types.orchestrator import DeploymentIntentGroup
+from emco_migrate.wire.emco import DeploymentIntentGroup
 from emco_migrate.wire.structs import encode
 
 Json = dict[str, Any]

@@ -43,6 +43,11 @@ class Ref:
         return Ref(kind, names, self)
 
 
+def _document(cls: type[T], doc: str) -> T:
+    """A stored document as EMCO's DB layer unmarshals it (unknown keys dropped)."""
+    return from_json(cls, doc, keep_unknown=False)
+
+
 def parent_key(parent: Ref | None) -> str:
     """The stored parent column for documents under ``parent`` ("" at top level)."""
     return parent.key if parent else ""
@@ -64,7 +69,7 @@ class ObjectStore:
     def get(self, ref: Ref, cls: type[T]) -> T | None:
         """The document decoded as ``cls``, or None."""
         row = self.tx.execute("SELECT doc FROM objects WHERE key = ?", (ref.key,)).fetchone()
-        return None if row is None else from_json(cls, row["doc"])
+        return None if row is None else _document(cls, row["doc"])
 
     def get_blob(self, ref: Ref) -> bytes | None:
         """The file stored with the document (chart, profile, kubeconfig), or None."""
@@ -77,7 +82,7 @@ class ObjectStore:
             "SELECT doc FROM objects WHERE parent = ? AND kind = ? ORDER BY seq",
             (parent_key(parent), kind),
         ).fetchall()
-        return [from_json(cls, row["doc"]) for row in rows]
+        return [_document(cls, row["doc"]) for row in rows]
 
     def children_with_files(
         self, parent: Ref | None, kind: str, cls: type[T]
@@ -89,7 +94,7 @@ class ObjectStore:
         ).fetchall()
         return [
             (
-                from_json(cls, row["doc"]),
+                _document(cls, row["doc"]),
                 None if row["blob"] is None else bytes(row["blob"]),
             )
             for row in rows

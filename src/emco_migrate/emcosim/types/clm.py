@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from emco_migrate.emcosim.types.common import Metadata
+from emco_migrate.wire.emco import Metadata
 from emco_migrate.wire.structs import go
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from emco_migrate.emcosim.types.common import Metadata
+from emco_migrate.wire.emco import Metadata
 from emco_migrate.wire.structs import go
 
 
@@ -39,24 +39,3 @@ class LogicalCloud:
 
     metadata: Metadata = field(default=Metadata(), metadata=go("metadata"))
     spec: LogicalCloudSpec = field(default=LogicalCloudSpec(), metadata=go("spec"))
-
-
-@dataclass(frozen=True)
-class ClusterReferenceSpec:
-    """The cluster a logical cloud includes."""
-
-    GO_NAME: ClassVar[str] = "module.ClusterSpec"
-
-    provider: str = field(default="", metadata=go("clusterProvider"))
-    cluster: str = field(default="", metadata=go("cluster"))
-    load_balancer_ip: str = field(default="", metadata=go("loadBalancerIP"))
-
-
-@dataclass(frozen=True)
-class ClusterReference:
-    """A cluster of a logical cloud."""
-
-    GO_NAME: ClassVar[str] = "module.Cluster"
-
-    metadata: Metadata = field(default=Metadata(), metadata=go("metadata"))
-    spec: ClusterReferenceSpec = field(default=ClusterReferenceSpec(), metadata=go("spec"))

@@ -1,31 +1,13 @@
-"""Orchestrator bodies: composite apps, profiles, controllers, DIGs and their intents."""
+"""Orchestrator bodies only the emulator reads: composite apps, profiles, controllers, a DIG's
+intents, rollback and migrate (the DIG and its app intents are in `wire.emco`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from emco_migrate.emcosim.types.common import Metadata, SparseMetadata
+from emco_migrate.wire.emco import Metadata
 from emco_migrate.wire.structs import go
-
-
-@dataclass(frozen=True)
-class CompositeAppSpec:
-    """Composite app spec."""
-
-    GO_NAME: ClassVar[str] = "module.CompositeAppSpec"
-
-    version: str = field(default="", metadata=go("compositeAppVersion"))
-
-
-@dataclass(frozen=True)
-class CompositeApp:
-    """A composite app version."""
-
-    GO_NAME: ClassVar[str] = "module.CompositeApp"
-
-    metadata: Metadata = field(default=Metadata(), metadata=go("metadata"))
-    spec: CompositeAppSpec = field(default=CompositeAppSpec(), metadata=go("spec"))
 
 
 @dataclass(frozen=True)
@@ -70,40 +52,6 @@ class Controller:
 
 
 @dataclass(frozen=True)
-class OverrideValues:
-    """Helm value overrides for one app."""
-
-    GO_NAME: ClassVar[str] = "module.OverrideValues"
-
-    app: str = field(default="", metadata=go("app"))
-    values: dict[str, str] | None = field(default=None, metadata=go("values"))
-
-
-@dataclass(frozen=True)
-class DigSpec:
-    """Deployment intent group spec."""
-
-    GO_NAME: ClassVar[str] = "module.DepSpecData"
-
-    composite_profile: str = field(default="", metadata=go("compositeProfile"))
-    version: str = field(default="", metadata=go("version"))
-    logical_cloud: str = field(default="", metadata=go("logicalCloud"))
-    override_values: list[OverrideValues] | None = field(
-        default=None, metadata=go("overrideValues")
-    )
-
-
-@dataclass(frozen=True)
-class DeploymentIntentGroup:
-    """A deployment intent group (its state lives elsewhere)."""
-
-    GO_NAME: ClassVar[str] = "module.DeploymentIntentGroup"
-
-    metadata: Metadata = field(default=Metadata(), metadata=go("metadata"))
-    spec: DigSpec = field(default=DigSpec(), metadata=go("spec"))
-
-
-@dataclass(frozen=True)
 class GroupIntentSpec:
     """Controller name -> intent name (``genericPlacementIntent`` is the one that matters)."""
 
@@ -120,59 +68,6 @@ class GroupIntent:
 
     metadata: Metadata = field(default=Metadata(), metadata=go("metadata"))
     spec: GroupIntentSpec = field(default=GroupIntentSpec(), metadata=go("spec"))
-
-
-@dataclass(frozen=True)
-class ClusterSelector:
-    """One placement candidate: a named cluster or a label of a provider."""
-
-    GO_NAME: ClassVar[str] = "gpic.ClusterSpecific"
-
-    provider: str = field(default="", metadata=go("clusterProvider", omitempty=True))
-    cluster: str = field(default="", metadata=go("cluster", omitempty=True))
-    label: str = field(default="", metadata=go("clusterLabel", omitempty=True))
-
-
-@dataclass(frozen=True)
-class AllOfItem:
-    """A mandatory placement: a cluster, a label (all its clusters), or a nested anyOf."""
-
-    GO_NAME: ClassVar[str] = "gpic.AllOf"
-
-    provider: str = field(default="", metadata=go("clusterProvider", omitempty=True))
-    cluster: str = field(default="", metadata=go("cluster", omitempty=True))
-    label: str = field(default="", metadata=go("clusterLabel", omitempty=True))
-    any_of: list[ClusterSelector] | None = field(default=None, metadata=go("anyOf", omitempty=True))
-
-
-@dataclass(frozen=True)
-class PlacementIntent:
-    """allOf (every entry mandatory) and anyOf (one cluster of the group)."""
-
-    GO_NAME: ClassVar[str] = "gpic.IntentStruc"
-
-    all_of: list[AllOfItem] | None = field(default=None, metadata=go("allOf", omitempty=True))
-    any_of: list[ClusterSelector] | None = field(default=None, metadata=go("anyOf", omitempty=True))
-
-
-@dataclass(frozen=True)
-class AppIntentSpec:
-    """The app and its placement."""
-
-    GO_NAME: ClassVar[str] = "module.SpecData"
-
-    app: str = field(default="", metadata=go("app", omitempty=True))
-    intent: PlacementIntent = field(default=PlacementIntent(), metadata=go("intent"))
-
-
-@dataclass(frozen=True)
-class AppIntent:
-    """A generic placement intent for one app."""
-
-    GO_NAME: ClassVar[str] = "module.AppIntent"
-
-    metadata: SparseMetadata = field(default=SparseMetadata(), metadata=go("metadata"))
-    spec: AppIntentSpec = field(default=AppIntentSpec(), metadata=go("spec"))
 
 
 @dataclass(frozen=True)
@@ -230,13 +125,3 @@ class IntentList:
     GO_NAME: ClassVar[str] = "module.ListOfIntents"
 
     intents: list[dict[str, str]] | None = field(default=None, metadata=go("intent"))
-
-
-@dataclass(frozen=True)
-class AppIntentsByApp:
-    """The ``app-intents/?app=`` answer: the spec of the app's intent."""
-
-    GO_NAME: ClassVar[str] = "module.SpecData"
-
-    app: str = field(default="", metadata=go("app", omitempty=True))
-    intent: PlacementIntent = field(default=PlacementIntent(), metadata=go("intent"))
