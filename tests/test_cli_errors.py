@@ -137,3 +137,25 @@ def test_state_dir_that_cannot_be_created(forbidden_dir: Path) -> None:
     line = one_error_line(result, "up")
     assert line.startswith(f"--state-dir {forbidden_dir} cannot be used: ")
     assert f"({forbidden_dir}" in line
+
+
+@pytest.mark.parametrize(
+    ("flags", "names"),
+    [
+        (["--cluster", "cluster1"], "--cluster: 'cluster1' is not PROVIDER/CLUSTER"),
+        (["--cluster", "p1/c1", "--to", "p1/c1"], "target: p1+c1 is the cluster being evacuated"),
+        (["--cluster", "p1/c1", "--max-in-flight", "0"], "maxInFlight: must be 1..1000"),
+        (["--cluster", "p1/c1", "--failure-budget", "150%"], "failureBudget: '150%' is not"),
+        (["--cluster", "p1/c1", "--window-end", "saturday"], "windowEnd: 'saturday' is not"),
+        (["--cluster", "p1/c1", "--emco-url", "http://u:p@emco"], "--emco-url: "),
+    ],
+)
+def test_evacuate_refuses_bad_flags_in_one_line_before_connecting(
+    flags: list[str], names: str
+) -> None:
+    # --address points nowhere: a refused request must fail before any connection.
+    result = run_cli(
+        "evacuate", "--emco-url", "http://emco:9015", *flags, "--address", "127.0.0.1:1"
+    )
+    assert result.returncode == 2, result.stderr
+    assert one_error_line(result, "evacuate").startswith(names)

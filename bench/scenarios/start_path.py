@@ -23,8 +23,7 @@ from bench.load import HttpPool, Operation, drive
 from bench.stack import EXEC_CLIENT, START_NAMESPACE, BenchStack
 from bench.stats import Round, Summary
 from emco_migrate.emcomigrate.names import MIGRATE_WORKFLOW_CLIENT, TASK_QUEUE, WORKFLOW_NAME
-from emco_migrate.wire.temporal import TemporalSpec
-from emco_migrate.workflowclients.migrate_workflowclient.client import workflow_input
+from emco_migrate.wire.temporal import TemporalSpec, workflow_input
 from emco_migrate.workflowclients.start_options import start_settings
 
 VARIANTS = ("floor", "ours", "exec")

@@ -17,6 +17,7 @@ PATHS = (
     "verification-timeout-rollback",
     "cancel-during-verification",
     "compensation-after-crash",
+    "evacuation",
 )
 
 

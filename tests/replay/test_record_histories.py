@@ -33,9 +33,13 @@ from temporalio.worker import Worker
 from e2e.helpers import Handle, progress, start_migration, wait_for_state
 from emco_migrate.emcomigrate.emco_client import new_http_client
 from emco_migrate.emcomigrate.error_types import ErrorType
-from emco_migrate.emcomigrate.names import TASK_QUEUE
+from emco_migrate.emcomigrate.evacuation import EvacuationInput, EvacuationRequest
+from emco_migrate.emcomigrate.fleet import FleetScope
+from emco_migrate.emcomigrate.names import TASK_QUEUE, WORKFLOW_EVACUATE
+from emco_migrate.emcomigrate.types import ClusterRef
 from emco_migrate.worker.main import activity_methods, workflow_classes
 from support.emulator import Emulator, SampleSetup
+from support.fleet import seed_project
 from support.stack import Starter
 from support.waiting import wait_for
 
@@ -259,3 +263,26 @@ async def test_compensation_after_crash(recording: Recording) -> None:
         if e.activity_task_started_event_attributes.scheduled_event_id == verify
     ]
     assert (started.identity, started.attempt >= 2) == ("worker-after-crash", True)
+
+
+async def test_evacuation(recording: Recording) -> None:
+    # Three DIGs on cluster1, two at a time: the sliding window, children and their ends.
+    digs = seed_project(recording.emulator.url, [("provider1", "cluster1")] * 3)
+    request = EvacuationRequest(
+        emco_url=recording.emulator.url,
+        source=ClusterRef("provider1", "cluster1"),
+        scope=FleetScope(projects=(digs[0].setup.project,)),
+        max_in_flight=2,
+    )
+    async with recording.worker():
+        handle = await recording.client.start_workflow(
+            WORKFLOW_EVACUATE,
+            EvacuationInput(request),
+            # Child IDs derive from this ID, so it is the one test_replay loads the history as.
+            id="replay-evacuation",
+            task_queue=TASK_QUEUE,
+            result_type=dict,
+        )
+        done = await result(handle)
+    assert done["counts"]["moved"] == 3
+    await save(handle, "evacuation")

@@ -40,3 +40,12 @@ STATE_COMPLETED = "completed"
 
 # The workflow client name the HTTP server serves built in.
 MIGRATE_WORKFLOW_CLIENT = "migrate_workflowclient"
+
+# Evacuation of a cluster: a workflow of its own on the same queue, with one migration child
+# per DIG; its controls (signals, update) and its discovery activity.
+WORKFLOW_EVACUATE = "EmcoEvacuateWorkflow"
+ACTIVITY_DISCOVER_FLEET = "DiscoverFleet"
+SIGNAL_PAUSE = "pause"
+SIGNAL_RESUME = "resume"
+SIGNAL_ABORT = "abort"
+UPDATE_MAX_IN_FLIGHT = "set-max-in-flight"

@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from emco_migrate.wire.gojson import FieldError, parse
+from temporalio.api.common.v1 import Payload
+from temporalio.common import RawValue
+
+from emco_migrate.wire.gojson import FieldError, dump_bytes, parse
 from emco_migrate.wire.structs import GoStruct, extensions, go, unknown_keys
 
 
@@ -153,3 +156,8 @@ class MigParam(GoStruct):
         default=None, metadata=go("AppNameIntentPairs")
     )
     extensions: dict[str, Any] = field(default_factory=dict, metadata=extensions())
+
+
+def workflow_input(params: WorkflowParamsSpec) -> RawValue:
+    """The workflow input as Go's client sends it: the `WorkflowParams` bytes, json/plain."""
+    return RawValue(Payload(metadata={"encoding": b"json/plain"}, data=dump_bytes(params.encode())))

@@ -25,6 +25,8 @@ from emco_migrate.emcomigrate.activities import MigrationActivities
 from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow
 from emco_migrate.emcomigrate.emco_client import new_http_client
 from emco_migrate.emcomigrate.endpoints import ALLOW_ENV, EmcoUrlPolicy, UrlRefused
+from emco_migrate.emcomigrate.evacuation import EmcoEvacuateWorkflow
+from emco_migrate.emcomigrate.fleet_activities import FleetActivities
 from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
 from emco_migrate.emcomigrate.workflows import EmcoMigrateWorkflow
@@ -248,7 +250,7 @@ def metrics_runtime(host: str, port: int) -> Runtime:
 
 def workflow_classes() -> list[type]:
     """The workflow classes the worker registers (and the replay tests replay)."""
-    return [EmcoMigrateWorkflow, DigLockWorkflow]
+    return [EmcoMigrateWorkflow, DigLockWorkflow, EmcoEvacuateWorkflow]
 
 
 def activity_methods(
@@ -258,6 +260,7 @@ def activity_methods(
     only EMCO URLs ``emco_urls`` allows (default: any)."""
     go = MigrationActivities(http, emco_urls)
     reversible = ReversibleMigrationActivities(http, emco_urls)
+    fleet = FleetActivities(http, emco_urls)
     return [
         go.get_dig_app_intents,
         go.update_app_intents,
@@ -268,4 +271,5 @@ def activity_methods(
         reversible.rollback,
         reversible.confirm_restored,
         reversible.describe_dig_lock,
+        fleet.discover,
     ]

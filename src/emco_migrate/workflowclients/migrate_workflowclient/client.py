@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.common import RawValue
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -18,9 +16,8 @@ from emco_migrate.emcomigrate.options import resolve_activity_options
 from emco_migrate.emcomigrate.param_schema import FIELD_PREFIX
 from emco_migrate.emcomigrate.types import MigrationParams, ParamError
 from emco_migrate.errors import UserError
-from emco_migrate.wire import gojson
 from emco_migrate.wire.options import OptionsError
-from emco_migrate.wire.temporal import TemporalSpec, WorkflowParamsSpec
+from emco_migrate.wire.temporal import TemporalSpec, WorkflowParamsSpec, workflow_input
 from emco_migrate.workflowclients.errors import (
     InvalidSpec,
     WorkflowAlreadyRunning,
@@ -35,13 +32,6 @@ from emco_migrate.workflowclients.start_options import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def workflow_input(params: WorkflowParamsSpec) -> RawValue:
-    """The workflow's single argument: the ``json/plain`` bytes Go's client sends."""
-    return RawValue(
-        Payload(metadata={"encoding": b"json/plain"}, data=gojson.dump_bytes(params.encode()))
-    )
 
 
 class MigrateWorkflowClient:

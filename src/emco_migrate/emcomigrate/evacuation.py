@@ -1,0 +1,381 @@
+"""EmcoEvacuateWorkflow: move every app EMCO placed on one cluster, a few DIGs at a time.
+
+Discover (one activity walks EMCO), plan (`fleet.plan`: which DIGs, which target), then run
+one `EmcoMigrateWorkflow` child per DIG (ID ``<evacuation ID>/<project>/<app>/<version>/<dig>``,
+so no DIG is started twice), at most ``max_in_flight`` at once, in the plan's order. Each
+child verifies its move and undoes it on failure, as a single migration does. Once more
+children than the failure budget ended rolled back or failed, or once ``window_end`` has
+passed, no new child starts and the rest are reported "not started". Pause, resume and abort
+are signals (abort cancels the children in flight, each of which compensates);
+``max_in_flight`` is changed with an update. After `children_per_run` children the run drains
+and continues as new with the plan and outcomes, so its history stays bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import (
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+    FailureError,
+    WorkflowAlreadyStartedError,
+)
+from temporalio.workflow import ChildWorkflowCancellationType, ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from emco_migrate.emcomigrate import fleet
+    from emco_migrate.emcomigrate.error_types import ErrorType
+    from emco_migrate.emcomigrate.fleet import DigEntry, DigOutcome, FailureBudget, FleetScope
+    from emco_migrate.emcomigrate.fleet_activities import DiscoverRequest, FleetActivities
+    from emco_migrate.emcomigrate.names import (
+        ALL_ACTIVITIES,
+        QUERY_PROGRESS,
+        SIGNAL_ABORT,
+        SIGNAL_PAUSE,
+        SIGNAL_RESUME,
+        UPDATE_MAX_IN_FLIGHT,
+        WORKFLOW_EVACUATE,
+        WORKFLOW_NAME,
+    )
+    from emco_migrate.emcomigrate.types import ClusterRef, ParamError, Strategy
+    from emco_migrate.wire.temporal import WorkflowParamsSpec, workflow_input
+
+CHILDREN_PER_RUN = 200
+
+
+@dataclass(frozen=True)
+class EvacuationRequest:
+    """What to evacuate, to where, and how fast; checked by `check` before anything runs."""
+
+    emco_url: str
+    source: ClusterRef
+    target: ClusterRef | None = None  # None: the `auto` rule of `fleet`
+    exclude: tuple[ClusterRef, ...] = ()
+    scope: FleetScope = field(default_factory=FleetScope)
+    dcm_url: str = ""
+    max_in_flight: int = 10
+    failure_budget: str = "10%"
+    strategy: str = Strategy.DIRECT.value
+    verify_timeout_seconds: int = 600
+    dry_run: bool = False
+    start_at: str = ""  # ISO 8601 with an offset; "" = now
+    window_end: str = ""  # ISO 8601 with an offset; "" = no end
+    children_per_run: int = CHILDREN_PER_RUN
+
+    def check(self) -> None:
+        """Raise `ParamError` naming the first bad field."""
+        if not self.emco_url:
+            raise ParamError("emcoURL", "is required")
+        if self.target is not None and self.target == self.source:
+            raise ParamError("target", f"{self.target} is the cluster being evacuated")
+        if not 1 <= self.max_in_flight <= fleet.MAX_IN_FLIGHT:
+            raise ParamError("maxInFlight", f"must be 1..{fleet.MAX_IN_FLIGHT}")
+        FailureBudget.parse(self.failure_budget)
+        if self.strategy not in {s.value for s in Strategy}:
+            raise ParamError("strategy", f"must be one of {', '.join(s.value for s in Strategy)}")
+        if not 1 <= self.verify_timeout_seconds <= 604_800:
+            raise ParamError("verifyTimeoutSeconds", "must be 1..604800")
+        if self.children_per_run < 1:
+            raise ParamError("childrenPerRun", "must be at least 1")
+        for name, text in (("startAt", self.start_at), ("windowEnd", self.window_end)):
+            if text:
+                parse_time(name, text)
+
+
+def parse_time(name: str, text: str) -> datetime:
+    """An ISO 8601 time with its UTC offset; raises `ParamError`."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ParamError(name, f"{text!r} is not an ISO 8601 time") from None
+    if when.tzinfo is None:
+        raise ParamError(name, f"{text!r} has no UTC offset (add Z or +00:00)")
+    return when
+
+
+@dataclass(frozen=True)
+class EvacuationInput:
+    """The workflow's input: the request, plus the plan and outcomes when continued as new."""
+
+    request: EvacuationRequest
+    entries: tuple[DigEntry, ...] | None = None
+    skipped: tuple[fleet.Skipped, ...] = ()
+    paused: bool = False
+    max_in_flight: int = 0  # 0: the request's
+    runs: int = 1
+
+
+def child_input(request: EvacuationRequest, entry: DigEntry) -> Any:
+    """The child migration's input: the WorkflowParams EMCO would send for this DIG, moving
+    only the app intents on the source."""
+    assert entry.target is not None
+    params = {
+        "emcoURL": request.emco_url,
+        "project": entry.project,
+        "compositeApp": entry.composite_app,
+        "compositeAppVersion": entry.version,
+        "deploymentIntentGroup": entry.dig,
+        "targetClusterProvider": entry.target.provider,
+        "targetClusterName": entry.target.cluster,
+        "sourceClusterProvider": request.source.provider,
+        "sourceClusterName": request.source.cluster,
+        "strategy": request.strategy,
+        "verifyTimeoutSeconds": str(request.verify_timeout_seconds),
+    }
+    if request.dcm_url:
+        params["dcmURL"] = request.dcm_url
+    return workflow_input(WorkflowParamsSpec(activity_params={ALL_ACTIVITIES: params}))
+
+
+@workflow.defn(name=WORKFLOW_EVACUATE)
+class EmcoEvacuateWorkflow:
+    """Evacuates one cluster: one verified, reversible migration per DIG placed there."""
+
+    def __init__(self) -> None:
+        self._entries: list[DigEntry] = []
+        self._skipped: tuple[fleet.Skipped, ...] = ()
+        self._index: dict[str, int] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._paused = False
+        self._aborted = False
+        self._max_in_flight = 1
+        self._phase = "starting"
+        self._message = ""
+        self._changed = False
+        self._request: EvacuationRequest | None = None
+
+    @workflow.signal(name=SIGNAL_PAUSE)
+    def pause(self) -> None:
+        """Start no new child until resumed; the ones in flight go on."""
+        self._paused = True
+        self._changed = True
+
+    @workflow.signal(name=SIGNAL_RESUME)
+    def resume(self) -> None:
+        """Start children again."""
+        self._paused = False
+        self._changed = True
+
+    @workflow.signal(name=SIGNAL_ABORT)
+    def abort(self) -> None:
+        """Start no new child and cancel the ones in flight (each undoes its move)."""
+        self._aborted = True
+        self._changed = True
+
+    @workflow.update(name=UPDATE_MAX_IN_FLIGHT)
+    def set_max_in_flight(self, value: int) -> int:
+        """Change how many children may run at once; returns the new limit."""
+        self._max_in_flight = value
+        self._changed = True
+        return value
+
+    @set_max_in_flight.validator
+    def _check_max_in_flight(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("maxInFlight must be an integer")
+        if not 1 <= value <= fleet.MAX_IN_FLIGHT:
+            raise ValueError(f"maxInFlight must be 1..{fleet.MAX_IN_FLIGHT}, got {value}")
+
+    @workflow.query(name=QUERY_PROGRESS)
+    def progress(self) -> dict[str, Any]:
+        """Counts per outcome, every DIG with its child, timings and an ETA."""
+        return self._report()
+
+    @workflow.run
+    async def run(self, value: EvacuationInput) -> dict[str, Any]:
+        """Discover, plan, then move the DIGs under the window, budget and in-flight limit."""
+        request = self._request = value.request
+        try:
+            request.check()
+        except ParamError as err:
+            raise ApplicationError(
+                str(err), type=ErrorType.INVALID_PARAMS, non_retryable=True
+            ) from None
+        self._max_in_flight = value.max_in_flight or request.max_in_flight
+        self._paused = value.paused
+        if value.entries is None:
+            await self._wait_for_start(request)
+            if self._aborted:
+                self._phase, self._message = "aborted", "aborted before discovery"
+                return self._report()
+            await self._discover(request)
+            if request.dry_run:
+                self._phase = "dry run"
+                self._message = f"dry run: {len(self._entries)} DIG(s) planned; nothing written"
+                return self._report()
+        else:
+            self._entries, self._skipped = list(value.entries), value.skipped
+        self._index = {e.key: i for i, e in enumerate(self._entries)}
+        await self._move(request, value)
+        return self._report()
+
+    async def _wait_for_start(self, request: EvacuationRequest) -> None:
+        if not request.start_at:
+            return
+        delay = (parse_time("startAt", request.start_at) - workflow.now()).total_seconds()
+        if delay > 0:
+            self._phase, self._message = "waiting", f"waiting until {request.start_at}"
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self._aborted, timeout=delay)
+
+    async def _discover(self, request: EvacuationRequest) -> None:
+        self._phase, self._message = "discovering", f"looking for DIGs on {request.source}"
+        discovery = await workflow.execute_activity_method(
+            FleetActivities.discover,
+            DiscoverRequest(request.emco_url, request.dcm_url, request.source, request.scope),
+            start_to_close_timeout=timedelta(minutes=30),
+            heartbeat_timeout=timedelta(seconds=60),
+            retry_policy=RetryPolicy(maximum_attempts=5, non_retryable_error_types=[]),
+        )
+        planned = fleet.plan(discovery, request.source, request.target, request.exclude)
+        self._entries, self._skipped = list(planned.entries), planned.skipped
+
+    async def _move(self, request: EvacuationRequest, value: EvacuationInput) -> None:
+        budget = FailureBudget.parse(request.failure_budget)
+        allowed = budget.allowed(len(self._entries))
+        window_end = parse_time("windowEnd", request.window_end) if request.window_end else None
+        started = 0
+        self._phase = "running"
+        while not self._aborted:
+            if window_end is not None and workflow.now() >= window_end:
+                self._close("not started: window closed")
+            if fleet.failures(self._entries) > allowed:
+                self._close(f"not started: failure budget ({budget}) exhausted")
+            while (
+                not self._paused
+                and not self._aborted
+                and started < request.children_per_run
+                and len(self._running) < self._max_in_flight
+                and (entry := self._next_pending()) is not None
+            ):
+                await self._start(request, entry)
+                started += 1
+            if not self._running and self._next_pending() is None:
+                break
+            if not self._running and started >= request.children_per_run:
+                workflow.continue_as_new(
+                    EvacuationInput(
+                        request,
+                        tuple(self._entries),
+                        self._skipped,
+                        self._paused,
+                        self._max_in_flight,
+                        value.runs + 1,
+                    )
+                )
+            self._message = self._summary()
+            self._changed = False
+            timeout = None
+            if window_end is not None:
+                timeout = max(0.0, (window_end - workflow.now()).total_seconds())
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+        if self._aborted:
+            self._phase, self._message = "aborting", "aborting: cancelling the children in flight"
+            for task in list(self._running.values()):
+                task.cancel()
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+            self._close("not started: aborted")
+            self._phase = "aborted"
+        else:
+            self._phase = "completed"
+        self._message = self._summary()
+
+    def _next_pending(self) -> DigEntry | None:
+        return next((e for e in self._entries if e.outcome == DigOutcome.PENDING), None)
+
+    def _close(self, reason: str) -> None:
+        self._entries = list(fleet.close_pending(self._entries, reason))
+
+    def _set(self, entry: DigEntry) -> None:
+        self._entries[self._index[entry.key]] = entry
+        self._changed = True
+
+    async def _start(self, request: EvacuationRequest, entry: DigEntry) -> None:
+        child_id = f"{workflow.info().workflow_id}/{entry.key}"
+        now = workflow.now().timestamp()
+        try:
+            handle = await workflow.start_child_workflow(
+                WORKFLOW_NAME,
+                child_input(request, entry),
+                id=child_id,
+                task_queue=workflow.info().task_queue,
+                cancellation_type=ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+            )
+        except WorkflowAlreadyStartedError:
+            reason = f"a workflow with ID {child_id} is already running"
+            self._set(replace(entry, outcome=DigOutcome.FAILED, reason=reason, child_id=child_id))
+            return
+        running = replace(entry, outcome=DigOutcome.RUNNING, child_id=child_id, started_at=now)
+        self._set(running)
+        self._running[entry.key] = asyncio.create_task(self._watch(running, handle))
+
+    async def _watch(self, entry: DigEntry, handle: Any) -> None:
+        outcome, reason = DigOutcome.MOVED, ""
+        try:
+            await handle
+        except ChildWorkflowError as err:
+            outcome, reason = _child_outcome(err)
+        except asyncio.CancelledError:
+            outcome, reason = DigOutcome.ROLLED_BACK, "cancelled by abort (compensated)"
+        finally:
+            self._running.pop(entry.key, None)
+            self._set(
+                replace(entry, outcome=outcome, reason=reason, ended_at=workflow.now().timestamp())
+            )
+
+    def _summary(self) -> str:
+        c = fleet.counts(self._entries)
+        paused = " (paused)" if self._paused and self._phase == "running" else ""
+        return (
+            f"{c[DigOutcome.MOVED]} moved, {c[DigOutcome.RUNNING]} in flight, "
+            f"{c[DigOutcome.PENDING]} pending, {c[DigOutcome.ROLLED_BACK]} rolled back, "
+            f"{c[DigOutcome.FAILED]} failed, {c[DigOutcome.NOT_STARTED]} not started{paused}"
+        )
+
+    def _report(self) -> dict[str, Any]:
+        request = self._request
+        return {
+            "evacuation": workflow.info().workflow_id,
+            "phase": self._phase,
+            "message": self._message,
+            "source": str(request.source) if request else "",
+            "paused": self._paused,
+            "maxInFlight": self._max_in_flight,
+            "counts": fleet.counts(self._entries),
+            "etaSeconds": fleet.eta_seconds(self._entries, self._max_in_flight),
+            "digs": [_entry_json(e) for e in self._entries],
+            "skipped": [{"dig": s.key, "reason": s.reason} for s in self._skipped],
+        }
+
+
+def _child_outcome(err: ChildWorkflowError) -> tuple[DigOutcome, str]:
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == ErrorType.ROLLED_BACK:
+        return DigOutcome.ROLLED_BACK, cause.message
+    if isinstance(cause, CancelledError):
+        return DigOutcome.ROLLED_BACK, "cancelled (compensated)"
+    if isinstance(cause, FailureError):
+        return DigOutcome.FAILED, cause.message
+    return DigOutcome.FAILED, str(err)
+
+
+def _entry_json(entry: DigEntry) -> dict[str, Any]:
+    return {
+        "dig": entry.key,
+        "apps": list(entry.apps),
+        "target": str(entry.target) if entry.target else "",
+        "outcome": entry.outcome.value,
+        "reason": entry.reason,
+        "workflowID": entry.child_id,
+        "seconds": round(entry.ended_at - entry.started_at, 3) if entry.ended_at else None,
+    }

@@ -1,0 +1,198 @@
+"""``emco-migrate evacuate``: start (and watch) the evacuation of a cluster; ``pause``,
+``resume``, ``abort`` and ``set-max-in-flight`` steer a running one.
+
+Exit codes: 0 every selected DIG moved (or a dry run, or a control accepted), 1 some did not
+(rolled back, failed, not started), 2 bad input (nothing started), 3 Temporal unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+import uuid
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from emco_migrate.emcomigrate.endpoints import UrlRefused, base_url
+from emco_migrate.emcomigrate.evacuation import EvacuationInput, EvacuationRequest
+from emco_migrate.emcomigrate.fleet import FleetScope
+from emco_migrate.emcomigrate.names import (
+    QUERY_PROGRESS,
+    SIGNAL_ABORT,
+    SIGNAL_PAUSE,
+    SIGNAL_RESUME,
+    TASK_QUEUE,
+    UPDATE_MAX_IN_FLIGHT,
+    WORKFLOW_EVACUATE,
+)
+from emco_migrate.emcomigrate.types import ClusterRef, ParamError, Strategy
+from emco_migrate.errors import UserError
+from emco_migrate.temporal_connection import connect
+from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
+from emco_migrate.workflowclients.errors import InvalidSpec
+
+HELP = "evacuate a cluster: migrate every DIG placed on it, a few at a time"
+CONTROL_HELP = {
+    "pause": "pause an evacuation (children in flight finish)",
+    "resume": "resume a paused evacuation",
+    "abort": "abort an evacuation (children in flight roll back)",
+    "set-max-in-flight": "change how many DIGs an evacuation moves at once",
+}
+WATCH_EVERY = 1.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``evacuate`` (or, for a control command, the evacuation ID)."""
+    command = parser.prog.rsplit(" ", 1)[-1]
+    if command in CONTROL_HELP:
+        parser.add_argument("evacuation_id", metavar="EVACUATION_ID")
+        if command == "set-max-in-flight":
+            parser.add_argument("value", type=int, metavar="N")
+        add_temporal_arguments(parser)
+        return
+    parser.add_argument("--emco-url", required=True, metavar="URL", help="EMCO's orchestrator")
+    parser.add_argument("--dcm-url", default="", metavar="URL", help="dcm (default: --emco-url)")
+    parser.add_argument("--cluster", required=True, metavar="PROVIDER/CLUSTER", help="evacuate")
+    parser.add_argument(
+        "--to", default="auto", metavar="PROVIDER/CLUSTER|auto", help="target (default: auto)"
+    )
+    parser.add_argument("--exclude", action="append", default=[], metavar="PROVIDER/CLUSTER")
+    parser.add_argument("--project", action="append", default=[], metavar="NAME")
+    parser.add_argument("--composite-app", action="append", default=[], metavar="NAME")
+    parser.add_argument("--dig", action="append", default=[], metavar="GLOB")
+    parser.add_argument("--max-in-flight", type=int, default=10, metavar="N")
+    parser.add_argument("--failure-budget", default="10%", metavar="N|P%")
+    parser.add_argument("--strategy", default=Strategy.DIRECT.value, choices=list(Strategy))
+    parser.add_argument("--verify-timeout", type=int, default=600, metavar="SECONDS")
+    parser.add_argument("--start-at", default="", metavar="ISO8601")
+    parser.add_argument("--window-end", default="", metavar="ISO8601")
+    parser.add_argument("--dry-run", action="store_true", help="plan only; write nothing")
+    parser.add_argument("--id", default="", metavar="ID", help="evacuation ID (default: new)")
+    parser.add_argument("--watch", action="store_true", help="print progress until the end")
+    add_temporal_arguments(parser)
+
+
+def cluster_ref(flag: str, text: str) -> ClusterRef:
+    """``PROVIDER/CLUSTER`` as a `ClusterRef`; raises `InvalidSpec` naming the flag."""
+    provider, _, cluster = text.partition("/")
+    if not provider or not cluster or "/" in cluster:
+        raise InvalidSpec(flag, f"{text!r} is not PROVIDER/CLUSTER")
+    return ClusterRef(provider, cluster)
+
+
+def request_from(args: argparse.Namespace) -> EvacuationRequest:
+    """The checked request the flags describe; raises `InvalidSpec`."""
+    try:
+        request = EvacuationRequest(
+            emco_url=base_url(args.emco_url),
+            dcm_url=base_url(args.dcm_url) if args.dcm_url else "",
+            source=cluster_ref("--cluster", args.cluster),
+            target=None if args.to == "auto" else cluster_ref("--to", args.to),
+            exclude=tuple(cluster_ref("--exclude", e) for e in args.exclude),
+            scope=FleetScope(tuple(args.project), tuple(args.composite_app), tuple(args.dig)),
+            max_in_flight=args.max_in_flight,
+            failure_budget=args.failure_budget,
+            strategy=args.strategy,
+            verify_timeout_seconds=args.verify_timeout,
+            dry_run=args.dry_run,
+            start_at=args.start_at,
+            window_end=args.window_end,
+        )
+        request.check()
+    except UrlRefused as err:
+        raise InvalidSpec("--emco-url", str(err)) from None
+    except ParamError as err:
+        raise InvalidSpec(err.field, err.reason) from None
+    return request
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start or steer an evacuation."""
+    if args.command in CONTROL_HELP:
+        return asyncio.run(control(args))
+    request = request_from(args)
+    return asyncio.run(start(args, request))
+
+
+async def start(args: argparse.Namespace, request: EvacuationRequest) -> int:
+    """Start the evacuation; with ``--watch`` or ``--dry-run`` follow it to the end."""
+    client = await connect(temporal_settings(args))
+    source = request.source
+    evacuation_id = args.id or f"evacuate-{source.provider}-{source.cluster}-{uuid.uuid4().hex[:8]}"
+    try:
+        handle: WorkflowHandle[Any, dict[str, Any]] = await client.start_workflow(
+            WORKFLOW_EVACUATE,
+            EvacuationInput(request),
+            id=evacuation_id,
+            task_queue=TASK_QUEUE,
+            result_type=dict,
+        )
+    except RPCError as err:
+        raise UserError(f"cannot start evacuation {evacuation_id}: {err.message}") from None
+    print(f"started evacuation {evacuation_id} of {request.source}", flush=True)
+    if not (args.watch or args.dry_run):
+        return 0
+    report = await watch(client, handle)
+    print_report(report)
+    return exit_code(report)
+
+
+async def watch(client: Client, handle: WorkflowHandle[Any, dict[str, Any]]) -> dict[str, Any]:
+    """Print one line whenever the evacuation's message changes; its final report."""
+    del client
+    started, last = time.monotonic(), ""
+    result = asyncio.ensure_future(handle.result())
+    while not result.done():
+        try:
+            progress: dict[str, Any] = await handle.query(QUERY_PROGRESS)
+        except RPCError:
+            progress = {}
+        line = f"{progress.get('phase', '')}: {progress.get('message', '')}"
+        if progress and line != last:
+            print(f"[{time.monotonic() - started:6.1f}s] {line}", flush=True)
+            last = line
+        await asyncio.wait([result], timeout=WATCH_EVERY)
+    return result.result()
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """A table of DIGs and outcomes, then the skipped ones and the summary."""
+    rows = [(d["dig"], d["target"], d["outcome"], d["reason"]) for d in report["digs"]]
+    if rows:
+        width = max(len(r[0]) for r in rows)
+        for dig, target, outcome, reason in rows:
+            print(f"  {dig:<{width}}  -> {target:<24} {outcome}{f': {reason}' if reason else ''}")
+    for skipped in report["skipped"]:
+        print(f"  skipped {skipped['dig']}: {skipped['reason']}")
+    print(f"{report['phase']}: {report['message']}")
+
+
+def exit_code(report: dict[str, Any]) -> int:
+    """0 when every selected DIG moved (or nothing had to), or a dry run; else 1."""
+    if report["phase"] == "dry run":
+        return 0
+    counts = report["counts"]
+    return 0 if counts["moved"] == sum(counts.values()) else 1
+
+
+async def control(args: argparse.Namespace) -> int:
+    """Send pause/resume/abort, or change maxInFlight."""
+    client = await connect(temporal_settings(args))
+    handle = client.get_workflow_handle(args.evacuation_id)
+    try:
+        if args.command == "set-max-in-flight":
+            value = await handle.execute_update(UPDATE_MAX_IN_FLIGHT, args.value)
+            print(f"evacuation {args.evacuation_id}: maxInFlight is now {value}")
+            return 0
+        signal = {"pause": SIGNAL_PAUSE, "resume": SIGNAL_RESUME, "abort": SIGNAL_ABORT}
+        await handle.signal(signal[args.command])
+    except RPCError as err:
+        raise UserError(f"evacuation {args.evacuation_id}: {err.message}") from None
+    except WorkflowUpdateFailedError as err:  # the workflow's validator refused the value
+        reason = str(err.cause or err)
+        raise InvalidSpec("N", reason) from None
+    print(f"evacuation {args.evacuation_id}: {args.command} sent")
+    return 0

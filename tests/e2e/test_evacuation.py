@@ -1,0 +1,248 @@
+"""Evacuating a cluster against the real dev server and the emulator: what moved, where, how
+many at once, the failure budget, dry run, pause/resume and abort."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from e2e.helpers import emco_get
+from emco_migrate.emcomigrate.evacuation import EvacuationInput, EvacuationRequest
+from emco_migrate.emcomigrate.fleet import FleetScope
+from emco_migrate.emcomigrate.names import (
+    QUERY_PROGRESS,
+    SIGNAL_ABORT,
+    SIGNAL_PAUSE,
+    SIGNAL_RESUME,
+    UPDATE_MAX_IN_FLIGHT,
+    WORKFLOW_EVACUATE,
+)
+from emco_migrate.emcomigrate.types import ClusterRef
+from support.emulator import Emulator
+from support.fleet import placed_on, seed_project
+from support.waiting import wait_for
+
+CLUSTER1 = ClusterRef("provider1", "cluster1")
+Evacuation = WorkflowHandle[Any, dict[str, Any]]
+
+
+@pytest.fixture
+async def evacuations(temporal_client: Client) -> AsyncIterator[list[Evacuation]]:
+    """Started evacuations; any still running at the end is terminated."""
+    started: list[Evacuation] = []
+    yield started
+    for handle in started:
+        if (await handle.describe()).close_time is None:
+            await handle.terminate("test teardown")
+
+
+async def evacuate(
+    client: Client,
+    worker: Worker,
+    started: list[Evacuation],
+    projects: list[str],
+    **fields: Any,
+) -> Evacuation:
+    url = fields.pop("emco_url")
+    request = EvacuationRequest(
+        emco_url=url, source=CLUSTER1, scope=FleetScope(projects=tuple(projects)), **fields
+    )
+    handle: Evacuation = await client.start_workflow(
+        WORKFLOW_EVACUATE,
+        EvacuationInput(request),
+        id=f"test-evacuate-{uuid.uuid4().hex[:8]}",
+        task_queue=worker.task_queue,
+        result_type=dict,
+    )
+    started.append(handle)
+    return handle
+
+
+def by_key(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {d["dig"]: d for d in report["digs"]}
+
+
+async def test_evacuation_moves_exactly_the_digs_on_the_source_a_few_at_a_time(
+    temporal_client: Client, worker: Worker, emulator: Emulator, evacuations: list[Evacuation]
+) -> None:
+    c1, c2, c3 = ("provider1", "cluster1"), ("provider2", "cluster2"), ("provider3", "cluster3")
+    first = seed_project(emulator.url, [c1] * 6 + [c2] * 2)
+    second = seed_project(emulator.url, [c1] * 4)
+    idle = seed_project(emulator.url, [c1], instantiate=False)
+    projects = [first[0].setup.project, second[0].setup.project, idle[0].setup.project]
+    handle = await evacuate(
+        temporal_client, worker, evacuations, projects, emco_url=emulator.url, max_in_flight=3
+    )
+    most_in_flight = 0
+
+    async def finished() -> bool:
+        nonlocal most_in_flight
+        progress: dict[str, Any] = await handle.query(QUERY_PROGRESS)
+        most_in_flight = max(most_in_flight, progress["counts"]["running"])
+        return bool(progress["phase"] == "completed")
+
+    await wait_for(finished, within=120, what="the evacuation to complete")
+    report = await handle.result()
+    moved = [d for d in first + second if d.cluster == c1]
+    untouched = [d for d in first if d.cluster == c2]
+    digs = by_key(report)
+    assert sorted(digs) == sorted(d.key for d in moved)
+    assert {d["outcome"] for d in digs.values()} == {"moved"}
+    assert 1 <= most_in_flight <= 3
+    # Each moved DIG's app intent now places it on one other cluster; the auto rule spreads
+    # them over cluster2 and cluster3 (fewest app intents first), the two on cluster2 stay.
+    targets = Counter(tuple(placed_on(d)) for d in moved)
+    assert set(targets) <= {(c2,), (c3,)}
+    assert abs((targets[(c2,)] + 2) - targets[(c3,)]) <= 1
+    assert all(placed_on(d) == [c2] for d in untouched)
+    skipped = {s["dig"]: s["reason"] for s in report["skipped"]}
+    assert skipped == {
+        idle[0].key: "not instantiated (Approved)",
+        **{d.key: "nothing placed on provider1+cluster1" for d in untouched},
+    }
+    assert placed_on(idle[0]) == [c1]
+
+
+async def test_the_failure_budget_stops_new_starts_and_says_so(
+    temporal_client: Client, worker: Worker, emulator_reset: Emulator, evacuations: list[Evacuation]
+) -> None:
+    digs = seed_project(emulator_reset.url, [("provider1", "cluster1")] * 6)
+    for dig in digs[:3]:  # their app-intent PUT is refused: the migration fails before a write
+        emulator_reset.add_fault(f"{dig.setup.app_intent_path}$", 422, method="PUT", count=100)
+    handle = await evacuate(
+        temporal_client,
+        worker,
+        evacuations,
+        [digs[0].setup.project],
+        emco_url=emulator_reset.url,
+        max_in_flight=1,
+        failure_budget="2",
+        target=ClusterRef("provider2", "cluster2"),
+    )
+    report = await handle.result()
+    outcomes = {k: (d["outcome"], d["reason"]) for k, d in by_key(report).items()}
+    for dig in digs[:3]:
+        assert outcomes[dig.key][0] == "failed", outcomes[dig.key]
+        assert placed_on(dig) == [("provider1", "cluster1")]
+    for dig in digs[3:]:
+        assert outcomes[dig.key] == ("not started", "not started: failure budget (2) exhausted")
+        assert placed_on(dig) == [("provider1", "cluster1")]
+    assert report["counts"]["failed"] == 3
+
+
+async def test_dry_run_returns_the_plan_and_writes_nothing(
+    temporal_client: Client, worker: Worker, emulator_reset: Emulator, evacuations: list[Evacuation]
+) -> None:
+    digs = seed_project(emulator_reset.url, [("provider1", "cluster1")] * 3)
+    emulator_reset.clear_requests()
+    handle = await evacuate(
+        temporal_client,
+        worker,
+        evacuations,
+        [digs[0].setup.project],
+        emco_url=emulator_reset.url,
+        dry_run=True,
+    )
+    report = await handle.result()
+    assert report["phase"] == "dry run"
+    assert [(d["dig"], d["outcome"], d["target"]) for d in report["digs"]] == [
+        (digs[0].key, "pending", "provider2+cluster2"),
+        (digs[1].key, "pending", "provider3+cluster3"),
+        (digs[2].key, "pending", "provider2+cluster2"),
+    ]
+    writes = [r for r in emulator_reset.requests() if r["method"] != "GET"]
+    assert writes == []
+
+
+async def test_pause_holds_new_starts_resume_continues_and_abort_restores(
+    temporal_client: Client, worker: Worker, emulator_reset: Emulator, evacuations: list[Evacuation]
+) -> None:
+    digs = seed_project(emulator_reset.url, [("provider1", "cluster1")] * 4)
+    handle = await evacuate(
+        temporal_client,
+        worker,
+        evacuations,
+        [digs[0].setup.project],
+        emco_url=emulator_reset.url,
+        max_in_flight=1,
+        target=ClusterRef("provider2", "cluster2"),
+    )
+
+    async def counts() -> dict[str, int]:
+        progress: dict[str, Any] = await handle.query(QUERY_PROGRESS)
+        return dict(progress["counts"])
+
+    async def first_started() -> bool:
+        return (await counts())["running"] == 1
+
+    await wait_for(first_started, within=30, what="the first child to start")
+    await handle.signal(SIGNAL_PAUSE)
+
+    async def first_done_while_paused() -> bool:
+        c = await counts()
+        return c["moved"] + c["failed"] + c["rolled back"] >= 1 and c["running"] == 0
+
+    await wait_for(first_done_while_paused, within=60, what="the child in flight to finish")
+    assert (await counts())["pending"] == 3  # paused: nothing new started
+    await handle.signal(SIGNAL_RESUME)
+    assert await handle.execute_update(UPDATE_MAX_IN_FLIGHT, 2) == 2
+    # Hold the next moves in verification, then abort: the children in flight compensate.
+    emulator_reset.set_cluster("provider2", "cluster2", never_ready=True)
+
+    async def some_running() -> bool:
+        return (await counts())["running"] >= 1
+
+    await wait_for(some_running, within=30, what="a child in flight after resume")
+    await handle.signal(SIGNAL_ABORT)
+    report = await handle.result()
+    assert report["phase"] == "aborted"
+    outcomes = {k: d["outcome"] for k, d in by_key(report).items()}
+    assert "running" not in outcomes.values()
+    for dig in digs:
+        if outcomes[dig.key] != "moved":
+            assert placed_on(dig) == [("provider1", "cluster1")], outcomes
+    assert list(outcomes.values()).count("rolled back") >= 1
+
+
+async def test_continue_as_new_keeps_history_bounded_and_moves_each_dig_once(
+    temporal_client: Client, worker: Worker, emulator: Emulator, evacuations: list[Evacuation]
+) -> None:
+    digs = seed_project(emulator.url, [("provider1", "cluster1")] * 24)
+    handle = await evacuate(
+        temporal_client,
+        worker,
+        evacuations,
+        [digs[0].setup.project],
+        emco_url=emulator.url,
+        max_in_flight=6,
+        children_per_run=8,
+        target=ClusterRef("provider3", "cluster3"),
+    )
+    report = await handle.result()
+    assert report["counts"]["moved"] == 24
+    runs = [
+        execution.run_id
+        async for execution in temporal_client.list_workflows(f"WorkflowId = '{handle.id}'")
+    ]
+    assert len(runs) >= 3  # 24 children, 8 per run
+    for run_id in runs:
+        history = await temporal_client.get_workflow_handle(
+            handle.id, run_id=run_id
+        ).fetch_history()
+        assert len(history.events) < 20 * 8 + 50, f"run {run_id}: {len(history.events)} events"
+    children = [d["workflowID"] for d in report["digs"]]
+    assert len(set(children)) == 24
+    for dig in digs:  # exactly one update per DIG: the original instantiation, then ours
+        revisions = [
+            a["revision"]
+            for a in emco_get(dig.setup, f"{dig.setup.dig_path}/status")["states"]["actions"]
+            if a["state"] == "Instantiated"
+        ]
+        assert len(set(revisions)) == 2, revisions
+        assert placed_on(dig) == [("provider3", "cluster3")]
