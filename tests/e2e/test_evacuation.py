@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
@@ -18,14 +19,16 @@ from emco_migrate.emcomigrate.fleet import FleetScope
 from emco_migrate.emcomigrate.names import (
     QUERY_PROGRESS,
     SIGNAL_ABORT,
+    SIGNAL_FAILBACK_NOW,
     SIGNAL_PAUSE,
     SIGNAL_RESUME,
     UPDATE_MAX_IN_FLIGHT,
     WORKFLOW_EVACUATE,
 )
 from emco_migrate.emcomigrate.types import ClusterRef
+from emco_migrate.workflowclients.evacuate_cli import failback_input
 from support.emulator import Emulator
-from support.fleet import placed_on, seed_project
+from support.fleet import FleetDig, placed_on, seed_project
 from support.waiting import wait_for
 
 CLUSTER1 = ClusterRef("provider1", "cluster1")
@@ -246,3 +249,68 @@ async def test_continue_as_new_keeps_history_bounded_and_moves_each_dig_once(
         ]
         assert len(set(revisions)) == 2, revisions
         assert placed_on(dig) == [("provider3", "cluster3")]
+
+
+def put_intent(dig: FleetDig, provider: str, cluster: str) -> None:
+    """Someone else re-places the DIG's app intent by hand."""
+    body = dig.setup.app_intent_body(provider, cluster)
+    httpx.put(
+        f"{dig.setup.url}{dig.setup.app_intent_path}", json=body, timeout=10
+    ).raise_for_status()
+
+
+async def test_failback_at_returns_every_moved_dig_and_skips_one_changed_by_hand(
+    temporal_client: Client, worker: Worker, emulator: Emulator, evacuations: list[Evacuation]
+) -> None:
+    digs = seed_project(emulator.url, [("provider1", "cluster1")] * 3)
+    handle = await evacuate(
+        temporal_client,
+        worker,
+        evacuations,
+        [digs[0].setup.project],
+        emco_url=emulator.url,
+        target=ClusterRef("provider2", "cluster2"),
+        failback_at="2099-01-01T00:00:00Z",
+    )
+
+    async def waiting_for_failback() -> bool:
+        progress: dict[str, Any] = await handle.query(QUERY_PROGRESS)
+        return bool(progress["phase"] == "waiting for failback")
+
+    await wait_for(waiting_for_failback, within=60, what="the evacuation to wait for failback")
+    assert all(placed_on(d) == [("provider2", "cluster2")] for d in digs)
+    put_intent(digs[1], "provider3", "cluster3")  # changed since the evacuation
+    await handle.signal(SIGNAL_FAILBACK_NOW)  # brought forward from 2099
+    report = await handle.result()
+    assert report["kind"] == "failback"
+    assert report["evacuated"]["counts"]["moved"] == 3
+    assert {d["dig"]: d["outcome"] for d in report["digs"]} == {
+        digs[0].key: "moved",
+        digs[2].key: "moved",
+    }
+    assert [s["dig"] for s in report["skipped"]] == [digs[1].key]
+    assert report["skipped"][0]["reason"].startswith("changed since evacuation: ")
+    assert placed_on(digs[0]) == placed_on(digs[2]) == [("provider1", "cluster1")]
+    assert placed_on(digs[1]) == [("provider3", "cluster3")]
+
+
+async def test_failback_command_input_from_a_finished_evacuation(
+    temporal_client: Client, worker: Worker, emulator: Emulator, evacuations: list[Evacuation]
+) -> None:
+    digs = seed_project(emulator.url, [("provider1", "cluster1")] * 2)
+    handle = await evacuate(
+        temporal_client, worker, evacuations, [digs[0].setup.project], emco_url=emulator.url
+    )
+    report = await handle.result()
+    value = failback_input(report, max_in_flight=2, budget="0")
+    back: Evacuation = await temporal_client.start_workflow(
+        WORKFLOW_EVACUATE,
+        value,
+        id=f"{handle.id}-failback",
+        task_queue=worker.task_queue,
+        result_type=dict,
+    )
+    evacuations.append(back)
+    result = await back.result()
+    assert result["counts"]["moved"] == 2
+    assert all(placed_on(d) == [("provider1", "cluster1")] for d in digs)

@@ -34,11 +34,17 @@ with workflow.unsafe.imports_passed_through():
     from emco_migrate.emcomigrate import fleet
     from emco_migrate.emcomigrate.error_types import ErrorType
     from emco_migrate.emcomigrate.fleet import DigEntry, DigOutcome, FailureBudget, FleetScope
-    from emco_migrate.emcomigrate.fleet_activities import DiscoverRequest, FleetActivities
+    from emco_migrate.emcomigrate.fleet_activities import (
+        DiscoverRequest,
+        FailbackCheck,
+        FleetActivities,
+    )
     from emco_migrate.emcomigrate.names import (
         ALL_ACTIVITIES,
         QUERY_PROGRESS,
         SIGNAL_ABORT,
+        SIGNAL_CANCEL_FAILBACK,
+        SIGNAL_FAILBACK_NOW,
         SIGNAL_PAUSE,
         SIGNAL_RESUME,
         UPDATE_MAX_IN_FLIGHT,
@@ -68,6 +74,7 @@ class EvacuationRequest:
     dry_run: bool = False
     start_at: str = ""  # ISO 8601 with an offset; "" = now
     window_end: str = ""  # ISO 8601 with an offset; "" = no end
+    failback_at: str = ""  # ISO 8601 with an offset: move everything back then; "" = never
     children_per_run: int = CHILDREN_PER_RUN
 
     def check(self) -> None:
@@ -85,7 +92,8 @@ class EvacuationRequest:
             raise ParamError("verifyTimeoutSeconds", "must be 1..604800")
         if self.children_per_run < 1:
             raise ParamError("childrenPerRun", "must be at least 1")
-        for name, text in (("startAt", self.start_at), ("windowEnd", self.window_end)):
+        times = (("startAt", self.start_at), ("windowEnd", self.window_end))
+        for name, text in (*times, ("failbackAt", self.failback_at)):
             if text:
                 parse_time(name, text)
 
@@ -111,12 +119,17 @@ class EvacuationInput:
     paused: bool = False
     max_in_flight: int = 0  # 0: the request's
     runs: int = 1
+    # A failback: the DIGs to move back (`fleet.failback_entries`), and the evacuation's
+    # report when the failback follows it in the same workflow (``failbackAt``).
+    failback: tuple[DigEntry, ...] | None = None
+    evacuation: dict[str, Any] | None = None
 
 
 def child_input(request: EvacuationRequest, entry: DigEntry) -> Any:
     """The child migration's input: the WorkflowParams EMCO would send for this DIG, moving
     only the app intents on the source."""
     assert entry.target is not None
+    source = entry.source or request.source
     params = {
         "emcoURL": request.emco_url,
         "project": entry.project,
@@ -125,8 +138,9 @@ def child_input(request: EvacuationRequest, entry: DigEntry) -> Any:
         "deploymentIntentGroup": entry.dig,
         "targetClusterProvider": entry.target.provider,
         "targetClusterName": entry.target.cluster,
-        "sourceClusterProvider": request.source.provider,
-        "sourceClusterName": request.source.cluster,
+        "sourceClusterProvider": source.provider,
+        "sourceClusterName": source.cluster,
+        "apps": ",".join(entry.apps),
         "strategy": request.strategy,
         "verifyTimeoutSeconds": str(request.verify_timeout_seconds),
     }
@@ -151,6 +165,10 @@ class EmcoEvacuateWorkflow:
         self._message = ""
         self._changed = False
         self._request: EvacuationRequest | None = None
+        self._failback: tuple[DigEntry, ...] | None = None
+        self._evacuation: dict[str, Any] | None = None
+        self._failback_now = False
+        self._failback_cancelled = False
 
     @workflow.signal(name=SIGNAL_PAUSE)
     def pause(self) -> None:
@@ -168,6 +186,18 @@ class EmcoEvacuateWorkflow:
     def abort(self) -> None:
         """Start no new child and cancel the ones in flight (each undoes its move)."""
         self._aborted = True
+        self._changed = True
+
+    @workflow.signal(name=SIGNAL_FAILBACK_NOW)
+    def failback_now(self) -> None:
+        """Start the failback now instead of at ``failbackAt``."""
+        self._failback_now = True
+        self._changed = True
+
+    @workflow.signal(name=SIGNAL_CANCEL_FAILBACK)
+    def cancel_failback(self) -> None:
+        """Do not fail back at ``failbackAt``: the evacuation ends as it is."""
+        self._failback_cancelled = True
         self._changed = True
 
     @workflow.update(name=UPDATE_MAX_IN_FLIGHT)
@@ -201,7 +231,10 @@ class EmcoEvacuateWorkflow:
             ) from None
         self._max_in_flight = value.max_in_flight or request.max_in_flight
         self._paused = value.paused
-        if value.entries is None:
+        self._failback, self._evacuation = value.failback, value.evacuation
+        if value.entries is None and value.failback is not None:
+            await self._check_failback(request, value.failback)
+        elif value.entries is None:
             await self._wait_for_start(request)
             if self._aborted:
                 self._phase, self._message = "aborted", "aborted before discovery"
@@ -215,7 +248,45 @@ class EmcoEvacuateWorkflow:
             self._entries, self._skipped = list(value.entries), value.skipped
         self._index = {e.key: i for i, e in enumerate(self._entries)}
         await self._move(request, value)
+        if request.failback_at and self._failback is None and self._phase == "completed":
+            await self._wait_for_failback(request, value)
         return self._report()
+
+    async def _check_failback(
+        self, request: EvacuationRequest, moved: tuple[DigEntry, ...]
+    ) -> None:
+        self._phase, self._message = "checking", f"checking {len(moved)} DIG(s) before failback"
+        changed = await workflow.execute_activity_method(
+            FleetActivities.check_failback,
+            FailbackCheck(request.emco_url, moved),
+            start_to_close_timeout=timedelta(minutes=30),
+            heartbeat_timeout=timedelta(seconds=60),
+            retry_policy=RetryPolicy(maximum_attempts=5),
+        )
+        skip = {c.key for c in changed}
+        self._entries = [e for e in moved if e.key not in skip]
+        self._skipped = changed
+
+    async def _wait_for_failback(self, request: EvacuationRequest, value: EvacuationInput) -> None:
+        delay = (parse_time("failbackAt", request.failback_at) - workflow.now()).total_seconds()
+        self._phase = "waiting for failback"
+        self._message = f"{self._summary()}; failing back at {request.failback_at}"
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._failback_now or self._failback_cancelled, timeout=max(0.0, delay)
+            )
+        if self._failback_cancelled:
+            self._phase = "completed"
+            self._message = f"{self._summary()}; failback cancelled"
+            return
+        workflow.continue_as_new(
+            EvacuationInput(
+                request,
+                failback=fleet.failback_entries(self._entries, request.source),
+                evacuation=self._report(),
+                runs=value.runs + 1,
+            )
+        )
 
     async def _wait_for_start(self, request: EvacuationRequest) -> None:
         if not request.start_at:
@@ -262,13 +333,13 @@ class EmcoEvacuateWorkflow:
                 break
             if not self._running and started >= request.children_per_run:
                 workflow.continue_as_new(
-                    EvacuationInput(
-                        request,
-                        tuple(self._entries),
-                        self._skipped,
-                        self._paused,
-                        self._max_in_flight,
-                        value.runs + 1,
+                    replace(
+                        value,
+                        entries=tuple(self._entries),
+                        skipped=self._skipped,
+                        paused=self._paused,
+                        max_in_flight=self._max_in_flight,
+                        runs=value.runs + 1,
                     )
                 )
             self._message = self._summary()
@@ -300,7 +371,8 @@ class EmcoEvacuateWorkflow:
         self._changed = True
 
     async def _start(self, request: EvacuationRequest, entry: DigEntry) -> None:
-        child_id = f"{workflow.info().workflow_id}/{entry.key}"
+        kind = "failback/" if self._failback is not None else ""
+        child_id = f"{workflow.info().workflow_id}/{kind}{entry.key}"
         now = workflow.now().timestamp()
         try:
             handle = await workflow.start_child_workflow(
@@ -344,8 +416,10 @@ class EmcoEvacuateWorkflow:
 
     def _report(self) -> dict[str, Any]:
         request = self._request
-        return {
+        report = {
             "evacuation": workflow.info().workflow_id,
+            "kind": "failback" if self._failback is not None else "evacuation",
+            "emcoURL": request.emco_url if request else "",
             "phase": self._phase,
             "message": self._message,
             "source": str(request.source) if request else "",
@@ -356,6 +430,9 @@ class EmcoEvacuateWorkflow:
             "digs": [_entry_json(e) for e in self._entries],
             "skipped": [{"dig": s.key, "reason": s.reason} for s in self._skipped],
         }
+        if self._evacuation is not None:
+            report["evacuated"] = self._evacuation
+        return report
 
 
 def _child_outcome(err: ChildWorkflowError) -> tuple[DigOutcome, str]:
@@ -374,6 +451,8 @@ def _entry_json(entry: DigEntry) -> dict[str, Any]:
         "dig": entry.key,
         "apps": list(entry.apps),
         "target": str(entry.target) if entry.target else "",
+        "from": str(entry.source) if entry.source else "",
+        "intents": [list(pair) for pair in entry.intents],
         "outcome": entry.outcome.value,
         "reason": entry.reason,
         "workflowID": entry.child_id,

@@ -120,6 +120,10 @@ class DigEntry:
     dig: str
     apps: tuple[str, ...] = ()
     target: ClusterRef | None = None
+    # The app intents it moves, as (placement intent, app intent), and the cluster it moves
+    # them from (None: the evacuated cluster; on failback: where the evacuation put them).
+    intents: tuple[tuple[str, str], ...] = ()
+    source: ClusterRef | None = None
     outcome: DigOutcome = DigOutcome.PENDING
     reason: str = ""  # why it was skipped, not started, rolled back or failed
     child_id: str = ""
@@ -179,9 +183,22 @@ def plan(
                 record.dig,
                 apps,
                 chosen,
+                tuple((gpi, intent) for gpi, intent, _ in record.on_source),
             )
         )
     return FleetPlan(tuple(entries), tuple(skipped))
+
+
+def failback_entries(evacuated: Iterable[DigEntry], source: ClusterRef) -> tuple[DigEntry, ...]:
+    """The failback of an evacuation of ``source``: every DIG it moved goes back, the same
+    app intents from where the evacuation put them."""
+    return tuple(
+        DigEntry(
+            e.key, e.project, e.composite_app, e.version, e.dig, e.apps, source, e.intents, e.target
+        )
+        for e in evacuated
+        if e.outcome == DigOutcome.MOVED and e.target is not None
+    )
 
 
 def _auto_target(

@@ -17,8 +17,8 @@ from temporalio import activity
 from emco_migrate.emcomigrate.attempts import EmcoAccess, heartbeating
 from emco_migrate.emcomigrate.emco_client import EmcoClient, path
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
-from emco_migrate.emcomigrate.fleet import DigRecord, Discovery, FleetScope
-from emco_migrate.emcomigrate.names import ACTIVITY_DISCOVER_FLEET
+from emco_migrate.emcomigrate.fleet import DigEntry, DigRecord, Discovery, FleetScope, Skipped
+from emco_migrate.emcomigrate.names import ACTIVITY_CHECK_FAILBACK, ACTIVITY_DISCOVER_FLEET
 from emco_migrate.emcomigrate.types import ClusterRef, DigRef
 from emco_migrate.wire import emco as emco_types
 
@@ -31,6 +31,14 @@ class DiscoverRequest:
     dcm_url: str
     source: ClusterRef
     scope: FleetScope
+
+
+@dataclass(frozen=True)
+class FailbackCheck:
+    """The DIGs a failback would move back, to compare with what EMCO holds now."""
+
+    emco_url: str
+    entries: tuple[DigEntry, ...]
 
 
 class FleetActivities:
@@ -75,6 +83,22 @@ class FleetActivities:
                         beat({"digs": len(digs)})
         return Discovery(tuple(digs), tuple(sorted(placed.items(), key=str)), out_of_scope)
 
+    @activity.defn(name=ACTIVITY_CHECK_FAILBACK)
+    async def check_failback(self, request: FailbackCheck) -> tuple[Skipped, ...]:
+        """The DIGs whose moved app intents no longer place their app only where the
+        evacuation put it (changed by someone since): a failback must not touch them."""
+        emco = self._access.client(request.emco_url)
+        changed: list[Skipped] = []
+        async with heartbeating({"checked": 0}) as beat:
+            for done, entry in enumerate(request.entries):
+                ref = DigRef(
+                    request.emco_url, entry.project, entry.composite_app, entry.version, entry.dig
+                )
+                if (reason := await _changed(emco, ref, entry)) is not None:
+                    changed.append(Skipped(entry.key, f"changed since evacuation: {reason}"))
+                beat({"checked": done + 1})
+        return tuple(changed)
+
 
 async def _record(
     emco: EmcoClient, dig: DigRef, clusters: tuple[ClusterRef, ...], source: ClusterRef
@@ -102,6 +126,22 @@ def placement_clusters(intent: emco_types.PlacementIntent) -> set[ClusterRef]:
     for entry in intent.all_of or ():
         entries.extend(entry.any_of or ())
     return {ClusterRef(e.provider, e.cluster) for e in entries if e.provider and e.cluster}
+
+
+async def _changed(emco: EmcoClient, dig: DigRef, entry: DigEntry) -> str | None:
+    wanted = {entry.source} if entry.source else set()
+    by_gpi: dict[str, dict[str, set[ClusterRef]]] = {}
+    for gpi, name in entry.intents:
+        if gpi not in by_gpi:
+            intents = await emco.app_intents(dig, gpi)
+            by_gpi[gpi] = {i.name: placement_clusters(i.intent) for i in intents}
+        found = by_gpi[gpi].get(name)
+        if found is None:
+            return f"app intent {name} is gone"
+        if found != wanted:
+            where = ", ".join(sorted(map(str, found))) or "no cluster"
+            return f"app intent {name} places on {where}"
+    return None
 
 
 async def _cloud_clusters(dcm: EmcoClient, project: str, cloud: str) -> tuple[ClusterRef, ...]:

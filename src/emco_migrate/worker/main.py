@@ -272,4 +272,5 @@ def activity_methods(
         reversible.confirm_restored,
         reversible.describe_dig_lock,
         fleet.discover,
+        fleet.check_failback,
     ]

@@ -13,15 +13,23 @@ import time
 import uuid
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.service import RPCError
 
+from emco_migrate.emcomigrate import fleet
 from emco_migrate.emcomigrate.endpoints import UrlRefused, base_url
 from emco_migrate.emcomigrate.evacuation import EvacuationInput, EvacuationRequest
-from emco_migrate.emcomigrate.fleet import FleetScope
+from emco_migrate.emcomigrate.fleet import DigEntry, DigOutcome, FleetScope
 from emco_migrate.emcomigrate.names import (
     QUERY_PROGRESS,
     SIGNAL_ABORT,
+    SIGNAL_CANCEL_FAILBACK,
+    SIGNAL_FAILBACK_NOW,
     SIGNAL_PAUSE,
     SIGNAL_RESUME,
     TASK_QUEUE,
@@ -40,13 +48,24 @@ CONTROL_HELP = {
     "resume": "resume a paused evacuation",
     "abort": "abort an evacuation (children in flight roll back)",
     "set-max-in-flight": "change how many DIGs an evacuation moves at once",
+    "failback-now": "start an evacuation's failback now instead of at its failbackAt",
+    "cancel-failback": "cancel an evacuation's failback at failbackAt",
 }
+FAILBACK_HELP = "move every DIG an evacuation moved back where it was"
 WATCH_EVERY = 1.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``evacuate`` (or, for a control command, the evacuation ID)."""
     command = parser.prog.rsplit(" ", 1)[-1]
+    if command == "failback":
+        parser.add_argument("evacuation_id", metavar="EVACUATION_ID")
+        parser.add_argument("--max-in-flight", type=int, default=10, metavar="N")
+        parser.add_argument("--failure-budget", default="10%", metavar="N|P%")
+        parser.add_argument("--id", default="", metavar="ID", help="default: <ID>-failback")
+        parser.add_argument("--watch", action="store_true", help="print progress until the end")
+        add_temporal_arguments(parser)
+        return
     if command in CONTROL_HELP:
         parser.add_argument("evacuation_id", metavar="EVACUATION_ID")
         if command == "set-max-in-flight":
@@ -69,6 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verify-timeout", type=int, default=600, metavar="SECONDS")
     parser.add_argument("--start-at", default="", metavar="ISO8601")
     parser.add_argument("--window-end", default="", metavar="ISO8601")
+    parser.add_argument("--failback-at", default="", metavar="ISO8601", help="move back then")
     parser.add_argument("--dry-run", action="store_true", help="plan only; write nothing")
     parser.add_argument("--id", default="", metavar="ID", help="evacuation ID (default: new)")
     parser.add_argument("--watch", action="store_true", help="print progress until the end")
@@ -100,6 +120,7 @@ def request_from(args: argparse.Namespace) -> EvacuationRequest:
             dry_run=args.dry_run,
             start_at=args.start_at,
             window_end=args.window_end,
+            failback_at=args.failback_at,
         )
         request.check()
     except UrlRefused as err:
@@ -113,8 +134,72 @@ def run(args: argparse.Namespace) -> int:
     """Start or steer an evacuation."""
     if args.command in CONTROL_HELP:
         return asyncio.run(control(args))
+    if args.command == "failback":
+        return asyncio.run(failback(args))
     request = request_from(args)
     return asyncio.run(start(args, request))
+
+
+def failback_input(report: dict[str, Any], max_in_flight: int, budget: str) -> EvacuationInput:
+    """The failback of a finished evacuation, from its report; raises `UserError`."""
+    if report.get("kind") != "evacuation" or "digs" not in report:
+        raise UserError("that workflow's result is not an evacuation report")
+    provider, _, cluster = str(report["source"]).partition("+")
+    source = ClusterRef(provider, cluster)
+    moved = []
+    for dig in report["digs"]:
+        project, composite_app, version, name = str(dig["dig"]).split("/")
+        to_provider, _, to_cluster = str(dig["target"]).partition("+")
+        moved.append(
+            DigEntry(
+                dig["dig"],
+                project,
+                composite_app,
+                version,
+                name,
+                tuple(dig["apps"]),
+                ClusterRef(to_provider, to_cluster),
+                tuple(tuple(i) for i in dig["intents"]),
+                outcome=DigOutcome(dig["outcome"]),
+            )
+        )
+    request = EvacuationRequest(
+        emco_url=str(report["emcoURL"]),
+        source=source,
+        max_in_flight=max_in_flight,
+        failure_budget=budget,
+    )
+    try:
+        request.check()
+    except ParamError as err:
+        raise InvalidSpec(err.field, err.reason) from None
+    return EvacuationInput(request, failback=fleet.failback_entries(moved, source))
+
+
+async def failback(args: argparse.Namespace) -> int:
+    """Start the failback of a completed evacuation."""
+    client = await connect(temporal_settings(args))
+    evacuation = client.get_workflow_handle(args.evacuation_id, result_type=dict)
+    try:
+        report = await evacuation.result(follow_runs=True)
+    except RPCError as err:
+        raise UserError(f"evacuation {args.evacuation_id}: {err.message}") from None
+    except WorkflowFailureError as err:
+        raise UserError(f"evacuation {args.evacuation_id} did not complete: {err.cause}") from None
+    value = failback_input(report, args.max_in_flight, args.failure_budget)
+    failback_id = args.id or f"{args.evacuation_id}-failback"
+    try:
+        handle: WorkflowHandle[Any, dict[str, Any]] = await client.start_workflow(
+            WORKFLOW_EVACUATE, value, id=failback_id, task_queue=TASK_QUEUE, result_type=dict
+        )
+    except RPCError as err:
+        raise UserError(f"cannot start failback {failback_id}: {err.message}") from None
+    print(f"started failback {failback_id} of {len(value.failback or ())} DIG(s)", flush=True)
+    if not args.watch:
+        return 0
+    report = await watch(client, handle)
+    print_report(report)
+    return exit_code(report)
 
 
 async def start(args: argparse.Namespace, request: EvacuationRequest) -> int:
@@ -187,7 +272,13 @@ async def control(args: argparse.Namespace) -> int:
             value = await handle.execute_update(UPDATE_MAX_IN_FLIGHT, args.value)
             print(f"evacuation {args.evacuation_id}: maxInFlight is now {value}")
             return 0
-        signal = {"pause": SIGNAL_PAUSE, "resume": SIGNAL_RESUME, "abort": SIGNAL_ABORT}
+        signal = {
+            "pause": SIGNAL_PAUSE,
+            "resume": SIGNAL_RESUME,
+            "abort": SIGNAL_ABORT,
+            "failback-now": SIGNAL_FAILBACK_NOW,
+            "cancel-failback": SIGNAL_CANCEL_FAILBACK,
+        }
         await handle.signal(signal[args.command])
     except RPCError as err:
         raise UserError(f"evacuation {args.evacuation_id}: {err.message}") from None
