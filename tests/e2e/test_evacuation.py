@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from e2e.helpers import emco_get
+from emco_migrate.emcoctl.documents import read_resources
 from emco_migrate.emcomigrate.evacuation import EvacuationInput, EvacuationRequest
 from emco_migrate.emcomigrate.fleet import FleetScope
 from emco_migrate.emcomigrate.names import (
@@ -26,11 +28,14 @@ from emco_migrate.emcomigrate.names import (
     WORKFLOW_EVACUATE,
 )
 from emco_migrate.emcomigrate.types import ClusterRef
+from emco_migrate.temporal_connection import TemporalSettings
 from emco_migrate.workflowclients.evacuate_cli import failback_input
+from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
 from support.emulator import Emulator
 from support.fleet import FleetDig, placed_on, seed_project
 from support.waiting import wait_for
 
+INTENTS = Path(__file__).resolve().parents[2] / "samples" / "intents"
 CLUSTER1 = ClusterRef("provider1", "cluster1")
 Evacuation = WorkflowHandle[Any, dict[str, Any]]
 
@@ -314,3 +319,41 @@ async def test_failback_command_input_from_a_finished_evacuation(
     result = await back.result()
     assert result["counts"]["moved"] == 2
     assert all(placed_on(d) == [("provider1", "cluster1")] for d in digs)
+
+
+async def test_the_samples_start_an_evacuation_through_the_http_server(
+    temporal_client: Client,
+    temporal_address: str,
+    worker: Worker,
+    emulator: Emulator,
+    evacuations: list[Evacuation],
+) -> None:
+    digs = seed_project(emulator.url, [("provider1", "cluster1")] * 2)
+    [intent] = read_resources(INTENTS / "08.define-evacuation.yaml", INTENTS / "values-local.yaml")
+    assert intent.spec is not None
+    temporal = intent.spec["temporal"]
+    params = temporal["workflowParams"]["activityParams"]["all-activities"]
+    params.update(emcoURL=emulator.url, dcmURL=emulator.url, projects=digs[0].setup.project)
+    evacuation_id = f"test-sample-evacuation-{uuid.uuid4().hex[:8]}"
+    temporal["workflowStartOptions"]["id"] = evacuation_id
+    app = create_app(HttpServerSettings(temporal=TemporalSettings(address=temporal_address)))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://workflowclient"
+        ) as http,
+    ):
+        response = await http.post("/invoke/evacuate_workflowclient", json=temporal)
+        assert response.status_code == 204, response.text
+        refused = await http.post(
+            "/invoke/evacuate_workflowclient",
+            json={**temporal, "workflowParams": {"activityParams": {"all-activities": {
+                **params, "maxInFlite": "4"}}}},
+        )  # fmt: skip
+        assert refused.status_code == 400
+        assert "did you mean 'maxInFlight'" in refused.json()["error"]
+    handle: Evacuation = temporal_client.get_workflow_handle(evacuation_id, result_type=dict)
+    evacuations.append(handle)
+    report = await handle.result()
+    assert report["counts"]["moved"] == 2
+    assert all(placed_on(d) != [("provider1", "cluster1")] for d in digs)

@@ -46,6 +46,8 @@ STEPS = [
     "07.cancel-workflow.yaml",
     "define-workflow-2.yaml",
     "start-workflow-2.yaml",
+    "08.define-evacuation.yaml",
+    "09.start-evacuation.yaml",
 ]
 VALUES = ["values-local.yaml", "values-remote.yaml"]
 ACTIVITY_PARAMS = {

@@ -25,7 +25,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
-from emco_migrate.emcomigrate.names import MIGRATE_WORKFLOW_CLIENT
+from emco_migrate.emcomigrate.names import EVACUATE_WORKFLOW_CLIENT, MIGRATE_WORKFLOW_CLIENT
 from emco_migrate.errors import TemporalUnreachable
 from emco_migrate.temporal_connection import TemporalSettings, connect, short_reason
 from emco_migrate.wire.gojson import FieldError
@@ -35,6 +35,7 @@ from emco_migrate.workflowclients.errors import (
     WorkflowAlreadyRunning,
     WorkflowStartRefused,
 )
+from emco_migrate.workflowclients.evacuate_workflowclient import EvacuateWorkflowClient
 from emco_migrate.workflowclients.http_server.execdir import (
     DEFAULT_TIMEOUT_SECONDS,
     ExecClientFailed,
@@ -113,7 +114,10 @@ def create_app(
             built_in={
                 MIGRATE_WORKFLOW_CLIENT: MigrateWorkflowClient(
                     EmcoUrlPolicy(settings.allowed_emco_urls)
-                )
+                ),
+                EVACUATE_WORKFLOW_CLIENT: EvacuateWorkflowClient(
+                    EmcoUrlPolicy(settings.allowed_emco_urls)
+                ),
             }
         )
         log.info(

@@ -67,7 +67,7 @@ class MigrateWorkflowClient:
         except WorkflowAlreadyStartedError as err:
             raise WorkflowAlreadyRunning(settings.id) from err
         except (RPCError, RuntimeError) as err:
-            classified = _classify(err)
+            classified = classify_start_error(err)
             if classified is None:
                 raise
             raise classified from err
@@ -140,12 +140,13 @@ async def refuse_if_dig_locked(client: Client, spec: TemporalSpec, workflow_id: 
     except (RPCError, RuntimeError) as err:
         if isinstance(err, RPCError) and err.status is RPCStatusCode.NOT_FOUND:
             return
-        raise _classify(err) or err from None
+        raise classify_start_error(err) or err from None
     if holder.status == WorkflowExecutionStatus.RUNNING and holder.id != workflow_id:
         raise DigBeingMigrated(workflow_id, params.dig.dig, holder.id)
 
 
-def _classify(err: RPCError | RuntimeError) -> Exception | None:
+def classify_start_error(err: RPCError | RuntimeError) -> Exception | None:
+    """Temporal's refusal of a start as our error (unreachable, invalid), or None."""
     if (unreachable := as_unreachable(err)) is not None:
         return unreachable
     if isinstance(err, RPCError) and err.status is RPCStatusCode.INVALID_ARGUMENT:
