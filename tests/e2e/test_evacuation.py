@@ -24,6 +24,7 @@ from emco_migrate.emcomigrate.names import (
     SIGNAL_FAILBACK_NOW,
     SIGNAL_PAUSE,
     SIGNAL_RESUME,
+    TASK_QUEUE,
     UPDATE_MAX_IN_FLIGHT,
     WORKFLOW_EVACUATE,
 )
@@ -34,6 +35,8 @@ from emco_migrate.workflowclients.http_server.app import HttpServerSettings, cre
 from support.emulator import Emulator
 from support.fleet import FleetDig, placed_on, seed_project
 from support.waiting import wait_for
+
+from .conftest import WorkerProcesses
 
 INTENTS = Path(__file__).resolve().parents[2] / "samples" / "intents"
 CLUSTER1 = ClusterRef("provider1", "cluster1")
@@ -357,3 +360,44 @@ async def test_the_samples_start_an_evacuation_through_the_http_server(
     report = await handle.result()
     assert report["counts"]["moved"] == 2
     assert all(placed_on(d) != [("provider1", "cluster1")] for d in digs)
+
+
+async def test_an_evacuation_survives_two_worker_kills_and_updates_each_dig_once(
+    temporal_client: Client,
+    workers: WorkerProcesses,
+    emulator_reset: Emulator,
+    evacuations: list[Evacuation],
+) -> None:
+    digs = seed_project(emulator_reset.url, [("provider1", "cluster1")] * 6)
+    emulator_reset.set_cluster("provider2", "cluster2", ready_delay_seconds=1.5)
+    process = workers.start()
+    request = EvacuationRequest(
+        emco_url=emulator_reset.url,
+        source=CLUSTER1,
+        target=ClusterRef("provider2", "cluster2"),
+        scope=FleetScope(projects=(digs[0].setup.project,)),
+        max_in_flight=2,
+    )
+    handle: Evacuation = await temporal_client.start_workflow(
+        WORKFLOW_EVACUATE,
+        EvacuationInput(request),
+        id=f"test-evacuate-kill-{uuid.uuid4().hex[:8]}",
+        task_queue=TASK_QUEUE,
+        result_type=dict,
+    )
+    evacuations.append(handle)
+    for moved_before_kill in (1, 3):
+
+        async def moved(n: int = moved_before_kill) -> bool:
+            progress: dict[str, Any] = await handle.query(QUERY_PROGRESS)
+            return bool(progress["counts"]["moved"] >= n and progress["counts"]["running"] >= 1)
+
+        await wait_for(moved, within=90, what=f"{moved_before_kill} DIG(s) moved")
+        process.kill()  # SIGKILL with children in flight
+        process = workers.start()
+    report = await handle.result()
+    assert report["counts"]["moved"] == 6
+    for dig in digs:  # one update per DIG: the first instantiation, then the move
+        actions = emco_get(dig.setup, f"{dig.setup.dig_path}/status")["states"]["actions"]
+        assert len({a["revision"] for a in actions if a["state"] == "Instantiated"}) == 2
+        assert placed_on(dig) == [("provider2", "cluster2")]
