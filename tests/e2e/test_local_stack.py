@@ -69,6 +69,23 @@ def test_demo_round_trip_exits_zero_and_leaves_nothing_running() -> None:
     assert not any(port_accepts("127.0.0.1", port) for port in ports)
 
 
+def test_demo_evacuate_moves_the_fleet_off_cluster1_and_back() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "emco_migrate", "demo", "--evacuate", "--ready-delay", "0.3"],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    out = result.stdout
+    assert "seeded 26 DIGs in edge-east and edge-west: 21 on provider1/cluster1" in out
+    after = out.split("after the evacuation: ")[1].splitlines()[0]
+    assert "provider1/cluster1" not in after
+    assert "completed: 21 moved, 0 in flight, 0 pending" in out
+    assert "every DIG is back where it started (21 moved back)" in out
+
+
 class Up:
     """`emco-migrate up` as a background process, its output collected."""
 

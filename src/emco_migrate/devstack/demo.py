@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 
+from emco_migrate.devstack.evacuation_demo import evacuate_and_fail_back
 from emco_migrate.devstack.stack import HOST, LocalStack, StackPorts
 from emco_migrate.emcoctl.client import EmcoHttp, new_http_client
 from emco_migrate.emcoctl.commands import Runner, Verb
@@ -57,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="after migrating to cluster 2, migrate back to cluster 1 (define-workflow-2.yaml)",
     )
     parser.add_argument(
+        "--evacuate",
+        action="store_true",
+        help="instead: seed a fleet of DIGs, evacuate provider1/cluster1, then fail back",
+    )
+    parser.add_argument(
         "--ready-delay",
         type=float,
         default=1.0,
@@ -75,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
     if args.ready_delay < 0:
         raise UserError("--ready-delay must not be negative")
     state = Path(tempfile.mkdtemp(prefix="emco-migrate-demo-"))
-    demo = Demo(state, ready_delay=args.ready_delay, round_trip=args.round_trip)
+    demo = Demo(
+        state, ready_delay=args.ready_delay, round_trip=args.round_trip, evacuate=args.evacuate
+    )
     try:
         demo.run()
     except UserError as err:
@@ -94,6 +102,7 @@ class Demo:
     state: Path
     ready_delay: float = 1.0
     round_trip: bool = False
+    evacuate: bool = False
 
     def __post_init__(self) -> None:
         self.started = time.monotonic()
@@ -110,8 +119,12 @@ class Demo:
                 f"stack ready: Temporal {stack.temporal_address}, Web UI {stack.temporal_ui}, "
                 f"EMCO emulator {stack.emco_url}, workflow client {stack.http_server_url}"
             )
-            asyncio.run(self._demo(stack))
+            asyncio.run(self._evacuate(stack) if self.evacuate else self._demo(stack))
         self.say("stack stopped")
+
+    async def _evacuate(self, stack: LocalStack) -> None:
+        client = await connect(TemporalSettings(address=stack.temporal_address))
+        await evacuate_and_fail_back(client, stack.emco_url, self.say)
 
     def _files(self, stack: LocalStack) -> tuple[Path, Path, Path]:
         built = package_samples(out_dir=self.state / "apps")

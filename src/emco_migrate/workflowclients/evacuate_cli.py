@@ -245,11 +245,14 @@ async def watch(client: Client, handle: WorkflowHandle[Any, dict[str, Any]]) -> 
 
 def print_report(report: dict[str, Any]) -> None:
     """A table of DIGs and outcomes, then the skipped ones and the summary."""
-    rows = [(d["dig"], d["target"], d["outcome"], d["reason"]) for d in report["digs"]]
+    rows = [
+        (d["dig"], f"{d.get('from') or ''} -> {d['target']}".strip(), d["outcome"], d["reason"])
+        for d in report["digs"]
+    ]
     if rows:
         width = max(len(r[0]) for r in rows)
-        for dig, target, outcome, reason in rows:
-            print(f"  {dig:<{width}}  -> {target:<24} {outcome}{f': {reason}' if reason else ''}")
+        for dig, move, outcome, reason in rows:
+            print(f"  {dig:<{width}}  {move:<44} {outcome}{f': {reason}' if reason else ''}")
     for skipped in report["skipped"]:
         print(f"  skipped {skipped['dig']}: {skipped['reason']}")
     print(f"{report['phase']}: {report['message']}")
