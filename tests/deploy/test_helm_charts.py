@@ -179,6 +179,18 @@ def test_default_temporal_environment(render: Render, chart: str) -> None:
 
 
 @pytest.mark.parametrize("chart", CHART_NAMES)
+def test_task_queue_is_passed_only_when_set(render: Render, chart: str) -> None:
+    # Unset: the processes use MIGRATION_TASK_Q. Set: both processes (and the workflow
+    # client's --exec-dir clients, which inherit the environment) use the same queue.
+    assert "EMCO_MIGRATE_TASK_QUEUE" not in env_of(container_of(render(chart)))
+    env = env_of(container_of(render(chart, set_values=["taskQueue=emco-migrations-eu"])))
+    assert env["EMCO_MIGRATE_TASK_QUEUE"] == {
+        "name": "EMCO_MIGRATE_TASK_QUEUE",
+        "value": "emco-migrations-eu",
+    }
+
+
+@pytest.mark.parametrize("chart", CHART_NAMES)
 def test_tls_files_and_api_key_come_from_secrets(render: Render, chart: str) -> None:
     docs = render(chart, values=[tls_values(chart)])
     container = container_of(docs)
@@ -279,6 +291,8 @@ def test_values_schema_rejects_broken_values(
         "temporal:\n  address: temporal\n",
         "image:\n  tag: 1.10\n",  # YAML reads a float, 1.1: the tag must be quoted
         "replicaCount: -1\n",
+        'taskQueue: "tab\\there"\n',  # a control character: no worker could be told it
+        f"taskQueue: {'q' * 256}\n",
     ],
 )
 def test_values_schema_rejects_malformed_settings(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,6 @@ from emco_migrate.emcomigrate.names import (
     SIGNAL_FAILBACK_NOW,
     SIGNAL_PAUSE,
     SIGNAL_RESUME,
-    TASK_QUEUE,
     UPDATE_MAX_IN_FLIGHT,
     WORKFLOW_EVACUATE,
 )
@@ -339,7 +339,11 @@ async def test_the_samples_start_an_evacuation_through_the_http_server(
     params.update(emcoURL=emulator.url, dcmURL=emulator.url, projects=digs[0].setup.project)
     evacuation_id = f"test-sample-evacuation-{uuid.uuid4().hex[:8]}"
     temporal["workflowStartOptions"]["id"] = evacuation_id
-    app = create_app(HttpServerSettings(temporal=TemporalSettings(address=temporal_address)))
+    app = create_app(
+        HttpServerSettings(
+            temporal=TemporalSettings(address=temporal_address), task_queue=worker.task_queue
+        )
+    )
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
@@ -382,7 +386,7 @@ async def test_an_evacuation_survives_two_worker_kills_and_updates_each_dig_once
         WORKFLOW_EVACUATE,
         EvacuationInput(request),
         id=f"test-evacuate-kill-{uuid.uuid4().hex[:8]}",
-        task_queue=TASK_QUEUE,
+        task_queue=workers.task_queue,
         result_type=dict,
     )
     evacuations.append(handle)
@@ -401,3 +405,29 @@ async def test_an_evacuation_survives_two_worker_kills_and_updates_each_dig_once
         actions = emco_get(dig.setup, f"{dig.setup.dig_path}/status")["states"]["actions"]
         assert len({a["revision"] for a in actions if a["state"] == "Instantiated"}) == 2
         assert placed_on(dig) == [("provider2", "cluster2")]
+
+
+async def test_a_window_that_closes_mid_run_leaves_the_rest_not_started(
+    temporal_client: Client, worker: Worker, emulator_reset: Emulator, evacuations: list[Evacuation]
+) -> None:
+    digs = seed_project(emulator_reset.url, [("provider1", "cluster1")] * 4)
+    emulator_reset.set_cluster("provider2", "cluster2", ready_delay_seconds=3.0)
+    window_end = datetime.now(UTC) + timedelta(seconds=4)
+    handle = await evacuate(
+        temporal_client,
+        worker,
+        evacuations,
+        [digs[0].setup.project],
+        emco_url=emulator_reset.url,
+        max_in_flight=1,
+        target=ClusterRef("provider2", "cluster2"),
+        window_end=window_end.isoformat(),
+    )
+    report = await handle.result()
+    outcomes = [(d["outcome"], d["reason"]) for d in report["digs"]]
+    assert outcomes[0] == ("moved", "")  # started inside the window, allowed to finish
+    assert ("not started", "not started: window closed") in outcomes
+    assert all(o[0] in ("moved", "not started") for o in outcomes)
+    for dig, (outcome, _) in zip(digs, outcomes, strict=True):
+        expected = ("provider2", "cluster2") if outcome == "moved" else ("provider1", "cluster1")
+        assert placed_on(dig) == [expected]

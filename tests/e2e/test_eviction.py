@@ -15,7 +15,6 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Worker
 
 from emco_migrate.emcomigrate.emco_client import new_http_client
-from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.worker.main import activity_methods, workflow_classes
 from support.emulator import Emulator, SampleSetup
 from support.stack import Starter, vector_input
@@ -30,12 +29,16 @@ def _leftover_tasks() -> set[asyncio.Task[object]]:
 
 
 async def test_evicted_after_every_task_a_migration_and_a_cancelled_one_end_right(
-    temporal_client: Client, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup
+    temporal_client: Client,
+    starter: Starter,
+    task_queue: str,
+    emulator_reset: Emulator,
+    sample_setup: SampleSetup,
 ) -> None:
     before_tasks = _leftover_tasks()
     async with new_http_client() as http, Worker(
         temporal_client,
-        task_queue=TASK_QUEUE,
+        task_queue=task_queue,
         workflows=workflow_classes(),
         activities=activity_methods(http),
         max_cached_workflows=0,

@@ -403,7 +403,7 @@ async def test_sixty_migrations_under_ten_percent_503s_all_end_correct(
 
 async def test_invoke_for_a_dig_another_run_migrates_is_409_naming_it(
     worker: Worker, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup,
-    temporal_address: str, temporal_client: Client,
+    temporal_address: str, temporal_client: Client, task_queue: str,
 ) -> None:  # fmt: skip
     setup = sample_setup
     emulator_reset.set_cluster("provider2", "cluster2", never_ready=True)
@@ -412,7 +412,11 @@ async def test_invoke_for_a_dig_another_run_migrates_is_409_naming_it(
     second_id = f"{first.id}-second"
     params = json.loads(vector_input(options=QUICK, **setup.activity_params()))
     body = {"workflowStartOptions": {"ID": second_id}, "workflowParams": params}
-    app = create_app(HttpServerSettings(temporal=TemporalSettings(address=temporal_address)))
+    app = create_app(
+        HttpServerSettings(
+            temporal=TemporalSettings(address=temporal_address), task_queue=task_queue
+        )
+    )
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wfc") as http,

@@ -27,6 +27,9 @@ INTENTS = ROOT / "samples" / "intents"
 
 
 def clean_env() -> dict[str, str]:
+    # The stack runs its own Temporal dev server, so it keeps the production default queue,
+    # MIGRATION_TASK_Q (which is what the samples and `up` print): no other test's worker
+    # can take its tasks.
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -112,6 +115,15 @@ class Up:
 
         poll(printed, timeout=within, what=f"`up` to print {needle!r}")
 
+    def close(self) -> None:
+        """Kill the process if it still runs; read its output to the end and close it."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._reader.join(timeout=30)  # the pipe ends with the process (and its children)
+        if self.process.stdout is not None and not self._reader.is_alive():
+            self.process.stdout.close()
+
 
 @pytest.fixture
 def up(tmp_path: Path) -> Iterator[Up]:
@@ -122,9 +134,7 @@ def up(tmp_path: Path) -> Iterator[Up]:
         pytest.fail(f"the fixed ports {busy} of `emco-migrate up` are in use on this machine")
     running = Up(tmp_path)
     yield running
-    if running.process.poll() is None:
-        running.process.kill()
-        running.process.wait()
+    running.close()
 
 
 def apply(name: str) -> str:

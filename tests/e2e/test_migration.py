@@ -176,9 +176,11 @@ async def test_bad_input_fails_the_workflow_naming_the_field(
 
 async def test_go_invoke_body_through_the_http_server(
     worker: Worker, sample_setup: SampleSetup, temporal_client: Client, tmp_path: Path,
-    temporal_address: str,
+    temporal_address: str, task_queue: str,
 ) -> None:  # fmt: skip
-    """EMCO's exact invoke bytes (only the IDs and addresses swapped) -> 204 -> migrated."""
+    """EMCO's exact invoke bytes (only the IDs and addresses swapped) -> 204 -> migrated,
+    on the task queue the server's EMCO_MIGRATE_TASK_QUEUE names (the body says
+    MIGRATION_TASK_Q, as the Go samples do: the deployment's queue)."""
     setup = sample_setup
     body = (VECTORS / "invoke-body-04.json").read_bytes()
     workflow_id = f"invoke-{uuid.uuid4()}"
@@ -194,6 +196,7 @@ async def test_go_invoke_body_through_the_http_server(
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     env["TEMPORAL_ADDRESS"] = temporal_address
+    env["EMCO_MIGRATE_TASK_QUEUE"] = task_queue
     server = ManagedProcess(
         "http-server",
         [sys.executable, "-m", "emco_migrate", "http-server", "--host", "127.0.0.1",

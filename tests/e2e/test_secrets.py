@@ -45,13 +45,14 @@ async def test_token_tls_key_and_api_key_show_nowhere(
     tmp_path: Path,
     temporal_address: str,
     temporal_client: Client,
+    task_queue: str,
     sample_setup: SampleSetup,
     pki: Pki,
 ) -> None:
     token, api_key = f"tok-{uuid.uuid4().hex}", f"key-{uuid.uuid4().hex}"
     token_file = tmp_path / "token"
     token_file.write_text(token)
-    env = _env(api_key, temporal_address)
+    env = {**_env(api_key, temporal_address), "EMCO_MIGRATE_TASK_QUEUE": task_queue}
     logs = {name: tmp_path / f"{name}.log" for name in ("worker", "http-server")}
     port = free_port()
     worker = ManagedProcess(
@@ -75,7 +76,7 @@ async def test_token_tls_key_and_api_key_show_nowhere(
         worker.start()
         server.start()
         wait_until(
-            lambda: "polling MIGRATION_TASK_Q" in logs["worker"].read_text(),
+            lambda: f"polling {task_queue} " in logs["worker"].read_text(),
             timeout=30, what="the worker", alive=worker.exit_reason,
         )  # fmt: skip
         async with httpx.AsyncClient(

@@ -25,7 +25,6 @@ from temporalio.worker import Worker
 
 from emco_migrate.emcomigrate.emco_client import new_http_client
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
-from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.emcomigrate.progress import AppStatus, Progress
 from emco_migrate.temporal_connection import TemporalSettings
 from emco_migrate.worker.main import activity_methods, workflow_classes
@@ -124,10 +123,12 @@ async def not_started(client: Client, workflow_id: str) -> bool:
 
 
 @pytest.fixture
-async def invoke(temporal_address: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = HttpServerSettings(temporal=TemporalSettings(address=temporal_address))
+async def invoke(temporal_address: str, task_queue: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = HttpServerSettings(
+        temporal=TemporalSettings(address=temporal_address), task_queue=task_queue
+    )
     registry = WorkflowClientRegistry(
-        {"migrate_workflowclient": MigrateWorkflowClient(EmcoUrlPolicy())}
+        {"migrate_workflowclient": MigrateWorkflowClient(EmcoUrlPolicy(), task_queue=task_queue)}
     )
     app = create_app(settings, registry=registry)
     async with app.router.lifespan_context(app):
@@ -145,6 +146,7 @@ async def test_bad_requests_are_refused_at_invoke_and_by_start_before_anything(
     invoke: httpx.AsyncClient,
     temporal_client: Client,
     temporal_address: str,
+    task_queue: str,
     emulator: Emulator,
     sample_setup: SampleSetup,
     tmp_path: Path,
@@ -166,7 +168,9 @@ async def test_bad_requests_are_refused_at_invoke_and_by_start_before_anything(
 
     spec = tmp_path / "spec.json"
     spec.write_bytes(body)
-    start = await cli("start", "-a", str(spec), "--address", temporal_address)
+    start = await cli(
+        "start", "-a", str(spec), "--address", temporal_address, "--task-queue", task_queue
+    )
     assert start.returncode == 2, start.stderr
     [line] = start.stderr.strip().splitlines()
     assert field in line and reason in line
@@ -290,10 +294,11 @@ async def test_a_bug_after_a_write_undoes_it_and_fails_the_run(
 
 
 async def test_an_emco_url_outside_the_allowlist_is_400_at_invoke(
-    temporal_address: str, temporal_client: Client, sample_setup: SampleSetup
+    temporal_address: str, temporal_client: Client, task_queue: str, sample_setup: SampleSetup
 ) -> None:
     settings = HttpServerSettings(
         temporal=TemporalSettings(address=temporal_address),
+        task_queue=task_queue,
         allowed_emco_urls=("http://emco.example:30415",),
     )
     app = create_app(settings)
@@ -313,14 +318,18 @@ async def test_an_emco_url_outside_the_allowlist_is_400_at_invoke(
 
 
 async def test_the_worker_refuses_an_emco_url_outside_its_allowlist_without_retrying(
-    temporal_client: Client, starter: Starter, emulator: Emulator, sample_setup: SampleSetup
+    temporal_client: Client,
+    starter: Starter,
+    task_queue: str,
+    emulator: Emulator,
+    sample_setup: SampleSetup,
 ) -> None:
     # Started straight on Temporal, past our HTTP server: the worker's own check holds.
     emulator.clear_requests()
     policy = EmcoUrlPolicy(("http://emco.example:30415",))
     async with new_http_client() as http, Worker(
         temporal_client,
-        task_queue=TASK_QUEUE,
+        task_queue=task_queue,
         workflows=workflow_classes(),
         activities=activity_methods(http, policy),
     ):  # fmt: skip
@@ -372,7 +381,7 @@ def _hostile_bodies() -> dict[str, bytes]:
 
 @pytest.mark.parametrize("name", list(_hostile_bodies()))
 async def test_hostile_json_is_refused_at_once_and_the_server_stays_healthy(
-    invoke: httpx.AsyncClient, temporal_address: str, tmp_path: Path, name: str
+    invoke: httpx.AsyncClient, temporal_address: str, task_queue: str, tmp_path: Path, name: str
 ) -> None:
     body = _hostile_bodies()[name]
 
@@ -383,6 +392,8 @@ async def test_hostile_json_is_refused_at_once_and_the_server_stays_healthy(
     assert (await invoke.get("/healthz")).status_code == 200
     spec = tmp_path / "spec.json"
     spec.write_bytes(body)
-    start = await cli("start", "-a", str(spec), "--address", temporal_address)
+    start = await cli(
+        "start", "-a", str(spec), "--address", temporal_address, "--task-queue", task_queue
+    )
     assert start.returncode == 2, start.stderr
     assert len(start.stderr.strip().splitlines()) == 1 and "Traceback" not in start.stderr

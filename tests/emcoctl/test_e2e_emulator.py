@@ -8,7 +8,6 @@ final ``delete`` steps cannot remove clusters another test relies on.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from emco_migrate.emcoctl.samples import (
     write_config_file,
     write_values_file,
 )
+from support import waiting
 from support.emulator import Emulator, start_emulator
 
 pytestmark = pytest.mark.integration
@@ -52,17 +52,21 @@ def emcoctl(config: Path, verb: str, values: Path, step: str) -> int:
 
 def wait_for(url: str, path: str, done: Any, what: str) -> dict[str, Any]:
     """Poll ``GET path`` until ``done(json)`` holds; fail with the last answer at the deadline."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
     last: dict[str, Any] = {}
     with httpx.Client(base_url=url, timeout=10) as client:
-        while time.monotonic() < deadline:
+
+        def probe() -> dict[str, Any] | None:
+            nonlocal last
             response = client.get(path)
-            if response.status_code == 200:
-                last = response.json()
-                if done(last):
-                    return last
-            time.sleep(0.2)
-    raise AssertionError(f"{what}: {last}")
+            if response.status_code != 200:
+                return None
+            last = response.json()
+            return last if done(last) else None
+
+        try:
+            return waiting.poll(probe, timeout=DEADLINE_SECONDS, what=what)
+        except AssertionError as err:
+            raise AssertionError(f"{err}; the last answer: {last}") from None
 
 
 def wait_for_dig_on(url: str, provider: str, cluster: str) -> dict[str, Any]:

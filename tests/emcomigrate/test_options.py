@@ -161,3 +161,74 @@ def test_heartbeat_timeout_is_raised_to_the_floor(
     floored = settings.with_heartbeat_floor()
     assert floored.heartbeat_timeout == effective
     assert floored.start_to_close_timeout == timedelta(minutes=1)
+
+
+# ----------------------------------------------------------------- TaskQueue
+
+RUN_QUEUE = "test-run-queue"
+
+
+@pytest.mark.parametrize(
+    ("task_queue", "run_queue", "scheduled"),
+    [
+        ("", "MIGRATION_TASK_Q", None),  # the run's queue, by the SDK's default
+        ("", RUN_QUEUE, None),
+        # What the Go samples spell: the same command as before queues were configurable...
+        ("MIGRATION_TASK_Q", "MIGRATION_TASK_Q", "MIGRATION_TASK_Q"),
+        # ...and, on a deployment's own queue, that queue.
+        ("MIGRATION_TASK_Q", RUN_QUEUE, RUN_QUEUE),
+        (RUN_QUEUE, RUN_QUEUE, RUN_QUEUE),
+    ],
+)
+@pytest.mark.parametrize("strict", [True, False])
+def test_task_queue_accepted_is_the_runs_own(
+    task_queue: str, run_queue: str, scheduled: str | None, strict: bool
+) -> None:
+    spec = ActivityOptionsSpec(start_to_close_ns=1_000_000_000, task_queue=task_queue)
+    resolved = resolve_activity_options(
+        {"all-activities": spec}, strict=strict, run_queue=run_queue
+    )
+    for settings in resolved.values():
+        assert settings.task_queue == scheduled
+        assert settings.kwargs().get("task_queue") == scheduled
+
+
+@pytest.mark.parametrize(
+    ("task_queue", "run_queue", "reason"),
+    [
+        (
+            "nobody-polls",
+            "MIGRATION_TASK_Q",
+            "'nobody-polls' is not MIGRATION_TASK_Q, the only task queue emco-migrate workers "
+            "poll: leave it empty",
+        ),
+        (
+            "nobody-polls",
+            RUN_QUEUE,
+            f"'nobody-polls' is neither MIGRATION_TASK_Q nor {RUN_QUEUE!r}, which both name the "
+            "run's own task queue, the only task queue its workers poll: leave it empty",
+        ),
+        (
+            # Another deployment's queue is not this run's.
+            "other-queue",
+            RUN_QUEUE,
+            f"'other-queue' is neither MIGRATION_TASK_Q nor {RUN_QUEUE!r}",
+        ),
+        ("q" * 100, RUN_QUEUE, f"{'q' * 60 + '...'!r} is neither"),
+    ],
+)
+def test_another_task_queue_is_refused_naming_both_accepted_values(
+    task_queue: str, run_queue: str, reason: str
+) -> None:
+    spec = ActivityOptionsSpec(start_to_close_ns=1_000_000_000, task_queue=task_queue)
+    with pytest.raises(OptionsError) as caught:
+        resolve_activity_options({"DoDigUpdate": spec}, strict=True, run_queue=run_queue)
+    assert caught.value.field == "activityOptions['DoDigUpdate'].TaskQueue"
+    assert caught.value.reason.startswith(reason), caught.value.reason
+
+
+def test_runs_before_strict_input_keep_any_task_queue() -> None:
+    # Not strict (runs started before strict-input-1): scheduled as given, as then.
+    spec = ActivityOptionsSpec(start_to_close_ns=1_000_000_000, task_queue="elsewhere")
+    resolved = resolve_activity_options({"all-activities": spec}, run_queue="MIGRATION_TASK_Q")
+    assert {s.task_queue for s in resolved.values()} == {"elsewhere"}

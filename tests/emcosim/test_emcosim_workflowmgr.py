@@ -67,6 +67,7 @@ def receiver() -> Iterator[Receiver]:
     yield state
     server.shutdown()
     thread.join()
+    server.server_close()
 
 
 def emcoctl_body(endpoint: str, port: int, name: str = "dig1-workflow-intent") -> bytes:

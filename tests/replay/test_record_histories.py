@@ -83,7 +83,8 @@ class Recording:
 
     @asynccontextmanager
     async def worker(self, identity: str = "recorder") -> AsyncIterator[Worker]:
-        """The production worker's workflows and activities, in the default sandbox."""
+        """The production worker's workflows and activities, in the default sandbox, on the
+        production queue (see `recording`)."""
         async with Worker(
             self.client,
             task_queue=TASK_QUEUE,
@@ -99,10 +100,17 @@ class Recording:
 
 @pytest.fixture
 async def recording(
-    temporal_client: Client, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup
+    temporal_client: Client, emulator_reset: Emulator, sample_setup: SampleSetup
 ) -> AsyncIterator[Recording]:
-    async with new_http_client() as http:
-        yield Recording(temporal_client, starter, emulator_reset, sample_setup, http)
+    # Not a test queue of its own: every recorded event names its task queue, so a random
+    # one would change every fixture at each recording; the histories keep the production
+    # queue, MIGRATION_TASK_Q. Recording is run on its own (EMCO_MIGRATE_RECORD_HISTORIES=1).
+    starter = Starter(temporal_client, TASK_QUEUE)
+    try:
+        async with new_http_client() as http:
+            yield Recording(temporal_client, starter, emulator_reset, sample_setup, http)
+    finally:
+        await starter.cleanup()
 
 
 async def result(handle: Handle) -> dict[str, Any]:

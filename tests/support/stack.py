@@ -16,7 +16,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import RawValue
 from temporalio.worker import Worker
 
-from emco_migrate.emcomigrate.names import TASK_QUEUE, WORKFLOW_NAME
+from emco_migrate.emcomigrate.names import WORKFLOW_NAME
 from emco_migrate.worker.main import activity_methods, workflow_classes
 
 VECTORS = Path(__file__).parents[1] / "fixtures" / "vectors"
@@ -27,12 +27,27 @@ def json_payload(data: bytes) -> RawValue:
     return RawValue(Payload(metadata={"encoding": b"json/plain"}, data=data))
 
 
+def new_task_queue() -> str:
+    """A task queue of its own, so that tests never take each other's tasks on the
+    session's shared dev server."""
+    return f"test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def task_queue() -> str:
+    """The test's own task queue: its workers poll it and its starters start on it."""
+    return new_task_queue()
+
+
 @asynccontextmanager
-async def running_worker(client: Client, http: httpx.AsyncClient) -> AsyncIterator[Worker]:
-    """An in-process worker for EmcoMigrateWorkflow whose activities use ``http``."""
+async def running_worker(
+    client: Client, http: httpx.AsyncClient, task_queue: str
+) -> AsyncIterator[Worker]:
+    """An in-process worker for EmcoMigrateWorkflow on ``task_queue`` whose activities use
+    ``http``."""
     async with Worker(
         client,
-        task_queue=TASK_QUEUE,
+        task_queue=task_queue,
         workflows=workflow_classes(),
         activities=activity_methods(http),
     ) as worker:
@@ -40,10 +55,12 @@ async def running_worker(client: Client, http: httpx.AsyncClient) -> AsyncIterat
 
 
 class Starter:
-    """Starts migrate workflows with unique IDs and terminates leftovers at teardown."""
+    """Starts migrate workflows with unique IDs on ``task_queue`` and terminates leftovers
+    at teardown."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, task_queue: str) -> None:
         self.client = client
+        self.task_queue = task_queue
         self.handles: list[WorkflowHandle[object, object]] = []
 
     async def start(
@@ -53,7 +70,7 @@ class Starter:
             WORKFLOW_NAME,
             json_payload(input_json),
             id=workflow_id or f"test-{uuid.uuid4()}",
-            task_queue=TASK_QUEUE,
+            task_queue=self.task_queue,
         )
         self.handles.append(handle)
         return handle
@@ -65,9 +82,10 @@ class Starter:
 
 
 @pytest.fixture
-async def starter(temporal_client: Client) -> AsyncIterator[Starter]:
-    """Start migrate workflows; any still running at the end are terminated."""
-    s = Starter(temporal_client)
+async def starter(temporal_client: Client, task_queue: str) -> AsyncIterator[Starter]:
+    """Start migrate workflows on the test's task queue; any still running at the end are
+    terminated."""
+    s = Starter(temporal_client, task_queue)
     yield s
     await s.cleanup()
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import TypeVar
 
 import pytest
@@ -49,3 +51,25 @@ def within_deadline(work: Callable[[], T], seconds: float) -> T:
         return pool.submit(work).result(timeout=seconds)
     finally:
         pool.shutdown(wait=False)
+
+
+def wait_for_line(proc: subprocess.Popen[str], needle: str, *, within: float = 30.0) -> str:
+    """The first line of ``proc``'s stdout that contains ``needle``. Fails at the deadline, or
+    when the process ends first; the reading happens in a thread, so a process that prints
+    nothing cannot block the test past the deadline."""
+    stream = proc.stdout
+    assert stream is not None, "start the process with stdout=subprocess.PIPE"
+
+    def scan() -> str | None:
+        return next((line for line in stream if needle in line), None)
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        found = pool.submit(scan).result(timeout=within)
+    except FuturesTimeout:
+        raise AssertionError(f"no line with {needle!r} within {within:g}s") from None
+    finally:
+        pool.shutdown(wait=False)
+    if found is None:
+        raise AssertionError(f"the process ended (code {proc.poll()}) before printing {needle!r}")
+    return found

@@ -6,12 +6,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
+from emco_migrate import cli
 from emco_migrate.devstack.processes import free_port
 from emco_migrate.devstack.temporal_dev import TemporalDevServer
+from emco_migrate.worker import main as worker_main
+from emco_migrate.worker.main import WorkerSettings
+from support import waiting
+from support.stack import new_task_queue
 
 
 def worker_env(**extra: str) -> dict[str, str]:
@@ -31,15 +35,7 @@ def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 
 
 def wait_for_line(proc: subprocess.Popen[str], needle: str, within: float = 30.0) -> str:
-    assert proc.stdout is not None
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if needle in line:
-            return line
-        if not line and proc.poll() is not None:
-            break
-    raise AssertionError(f"worker never printed {needle!r}")
+    return waiting.wait_for_line(proc, needle, within=within)
 
 
 def test_unreachable_temporal_is_one_clear_line() -> None:
@@ -63,18 +59,18 @@ def test_unreachable_temporal_is_one_clear_line() -> None:
 def test_stop_signal_drains_and_exits_zero(
     temporal_server: TemporalDevServer, sig: signal.Signals
 ) -> None:
-    proc = start_worker(
-        worker_env(TEMPORAL_ADDRESS=temporal_server.address), "--drain-timeout", "5"
-    )
-    try:
-        line = wait_for_line(proc, "polling MIGRATION_TASK_Q")
-        assert temporal_server.address in line
-        proc.send_signal(sig)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    queue = new_task_queue()  # of its own: this worker must take no other test's tasks
+    env = worker_env(TEMPORAL_ADDRESS=temporal_server.address)
+    # Leaving the block closes the pipes and reaps the process.
+    with start_worker(env, "--drain-timeout", "5", "--task-queue", queue) as proc:
+        try:
+            line = wait_for_line(proc, f"polling {queue} ")
+            assert temporal_server.address in line
+            proc.send_signal(sig)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
 
 
 def test_bad_flags_are_one_line_errors() -> None:
@@ -89,3 +85,61 @@ def test_bad_flags_are_one_line_errors() -> None:
     assert result.stderr.strip() == (
         "emco-migrate worker: error: --drain-timeout must not be negative"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "error"),
+    [
+        (["--task-queue", ""], {}, "--task-queue must not be empty (default: MIGRATION_TASK_Q)"),
+        (
+            ["--task-queue", "q" * 256],
+            {},
+            "--task-queue is 256 characters long (at most 255)",
+        ),
+        (
+            [],
+            {"EMCO_MIGRATE_TASK_QUEUE": "tab\there"},
+            "EMCO_MIGRATE_TASK_QUEUE 'tab\\there' is not printable (it has control characters)",
+        ),
+        ([], {"EMCO_MIGRATE_TASK_QUEUE": ""}, "EMCO_MIGRATE_TASK_QUEUE must not be empty"),
+    ],
+)
+def test_a_bad_task_queue_is_one_line_and_exit_1(
+    args: list[str], env: dict[str, str], error: str
+) -> None:
+    # Refused before connecting: the unreachable address is never tried.
+    result = subprocess.run(
+        [sys.executable, "-m", "emco_migrate", "worker", *args],
+        env=worker_env(TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}", **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"emco-migrate worker: error: {error}"), line
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        # The production default: MIGRATION_TASK_Q, the contract's queue.
+        ([], {}, "MIGRATION_TASK_Q"),
+        ([], {"EMCO_MIGRATE_TASK_QUEUE": "from-env"}, "from-env"),
+        (["--task-queue", "from-flag"], {"EMCO_MIGRATE_TASK_QUEUE": "from-env"}, "from-flag"),
+    ],
+)
+def test_the_task_queue_comes_from_the_flag_then_the_environment_then_the_default(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str], expected: str
+) -> None:
+    served: list[WorkerSettings] = []
+
+    async def serve(settings: WorkerSettings) -> None:
+        served.append(settings)
+
+    monkeypatch.setattr(worker_main, "serve", serve)
+    monkeypatch.delenv("EMCO_MIGRATE_TASK_QUEUE", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["worker", *args]) == 0
+    assert [s.task_queue for s in served] == [expected]

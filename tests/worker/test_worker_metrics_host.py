@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -18,6 +17,8 @@ from emco_migrate.devstack.processes import free_port, port_accepts
 from emco_migrate.devstack.temporal_dev import TemporalDevServer
 from emco_migrate.errors import AddressInUse
 from emco_migrate.worker import main as worker_main
+from support import waiting
+from support.stack import new_task_queue
 
 
 def worker_env(**extra: str) -> dict[str, str]:
@@ -99,24 +100,23 @@ def loopback_alias_reaches_wildcard() -> bool:
 
 @contextlib.contextmanager
 def serve_metrics(temporal: TemporalDevServer, *args: str) -> Iterator[int]:
-    """Start a worker with metrics on a free port; yield the port once it polls."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "emco_migrate", "worker", "--metrics-port", str(port), *args],
+    """Start a worker with metrics on a free port, polling a task queue of its own (it
+    must take no other test's tasks); yield the port once it polls."""
+    port, queue = free_port(), new_task_queue()
+    command = [sys.executable, "-m", "emco_migrate", "worker", "--task-queue", queue]
+    with subprocess.Popen(  # leaving the block closes the pipe
+        [*command, "--metrics-port", str(port), *args],
         env=worker_env(TEMPORAL_ADDRESS=temporal.address),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 30
-        while "polling MIGRATION_TASK_Q" not in proc.stdout.readline():
-            assert proc.poll() is None and time.monotonic() < deadline, "worker never polled"
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    ) as proc:
+        try:
+            waiting.wait_for_line(proc, f"polling {queue} ", within=30)
+            yield port
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 @pytest.mark.skipif(not loopback_alias_reaches_wildcard(), reason="needs 127.0.0.2 on loopback")

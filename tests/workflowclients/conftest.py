@@ -29,8 +29,9 @@ AppFactory = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
 @pytest.fixture
-async def http_app(temporal_address: str) -> AsyncIterator[AppFactory]:
-    """Build the real app (lifespan included) and an httpx client talking to it.
+async def http_app(temporal_address: str, task_queue: str) -> AsyncIterator[AppFactory]:
+    """Build the real app (lifespan included) and an httpx client talking to it, starting
+    workflows on the test's task queue.
 
     Keyword arguments override `HttpServerSettings` fields; ``registry`` replaces the
     entry-point registry; ``address`` points the app at another Temporal.
@@ -44,7 +45,8 @@ async def http_app(temporal_address: str) -> AsyncIterator[AppFactory]:
         **overrides: Any,
     ) -> httpx.AsyncClient:
         settings = HttpServerSettings(
-            temporal=TemporalSettings(address=address or temporal_address), **overrides
+            temporal=TemporalSettings(address=address or temporal_address),
+            **{"task_queue": task_queue, **overrides},
         )
         app = create_app(settings, registry=registry)
         await stack.enter_async_context(app.router.lifespan_context(app))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import signal
 import stat
@@ -17,6 +18,7 @@ from emco_migrate import cli
 from emco_migrate.devstack.processes import free_port
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
 from emco_migrate.wire.temporal import TemporalSpec
+from emco_migrate.workflowclients.http_server import main as http_server_main
 from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
 from emco_migrate.workflowclients.registry import StartedWorkflow, WorkflowClientRegistry
 from support.waiting import wait_for
@@ -52,6 +54,51 @@ async def test_invoke_vector_is_accepted_byte_for_byte(
     assert await status_of(temporal_client, VECTOR_WORKFLOW_ID) is WorkflowExecutionStatus.RUNNING
     payload = await started_event_input(temporal_client, VECTOR_WORKFLOW_ID)
     assert payload.data == WORKFLOW_INPUT
+
+
+async def test_invoke_starts_on_the_configured_task_queue(
+    http_app: AppFactory, temporal_client: Client, workflows: Workflows, task_queue: str
+) -> None:
+    # The body says MIGRATION_TASK_Q, as EMCO's does: the deployment's queue is used.
+    workflow_id = workflows.new_id()
+    http = await http_app()
+
+    response = await http.post(INVOKE, content=spec_body(workflow_id))
+
+    assert response.status_code == 204, response.text
+    description = await temporal_client.get_workflow_handle(workflow_id).describe()
+    assert description.task_queue == task_queue
+
+
+@pytest.mark.parametrize(
+    ("args", "environ", "expected"),
+    [
+        ([], {}, "MIGRATION_TASK_Q"),  # the production default
+        ([], {"EMCO_MIGRATE_TASK_QUEUE": "from-env"}, "from-env"),
+        (["--task-queue", "from-flag"], {"EMCO_MIGRATE_TASK_QUEUE": "from-env"}, "from-flag"),
+    ],
+)
+def test_http_server_task_queue_from_the_flag_then_the_environment(
+    args: list[str], environ: dict[str, str], expected: str
+) -> None:
+    parser = argparse.ArgumentParser()
+    http_server_main.add_arguments(parser)
+
+    settings = http_server_main.settings_from(parser.parse_args(args), environ)
+
+    assert settings.task_queue == expected
+
+
+def test_http_server_refuses_a_bad_task_queue_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = cli.main(["http-server", "--port", str(free_port()), "--task-queue", "a\nb"])
+
+    assert code == 1
+    assert capsys.readouterr().err.strip() == (
+        "emco-migrate http-server: error: --task-queue 'a\\nb' is not printable "
+        "(it has control characters)"
+    )
 
 
 async def test_second_invoke_of_a_running_id_is_409(

@@ -373,7 +373,11 @@ def _client(
 
 
 async def test_server_process_requires_the_token_and_never_logs_it(
-    tmp_path: Path, temporal_address: str, temporal_client: Client, workflows: Workflows
+    tmp_path: Path,
+    temporal_address: str,
+    temporal_client: Client,
+    workflows: Workflows,
+    task_queue: str,
 ) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(f"\n  {TOKEN}\t\n")
@@ -383,7 +387,7 @@ async def test_server_process_requires_the_token_and_never_logs_it(
         http_server(
             tmp_path,
             temporal_address,
-            "--allow-emco-url", "http://192.168.1.201:30415",
+            "--allow-emco-url", "http://192.168.1.201:30415", "--task-queue", task_queue,
             ready=http,
             env={http_server_main.AUTH_TOKEN_FILE_VARIABLE: str(token_file)},
         ) as server,

@@ -1,10 +1,15 @@
-"""The migrate workflow client against a real Temporal dev server (no worker: runs stay open)."""
+"""The migrate workflow client against a real Temporal dev server (no worker: runs stay open).
+
+Runs start on the test's own task queue (the ``task_queue`` fixture), as a deployment's
+configured queue; only the tests whose point is the production default use MIGRATION_TASK_Q.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +46,8 @@ pytestmark = pytest.mark.integration
 async def test_invoke_vector_starts_the_workflow_by_name_with_go_input_bytes(
     temporal_client: Client, workflows: Workflows
 ) -> None:
+    # The production default: EMCO's own body starts on MIGRATION_TASK_Q (no worker polls
+    # it here, and the run is terminated at the end).
     workflows.track(VECTOR_WORKFLOW_ID)
     spec = TemporalSpec.from_json(INVOKE_BODY)
 
@@ -57,7 +64,9 @@ async def test_invoke_vector_starts_the_workflow_by_name_with_go_input_bytes(
     assert payload.data == WORKFLOW_INPUT
 
 
-async def test_start_options_reach_temporal(temporal_client: Client, workflows: Workflows) -> None:
+async def test_start_options_reach_temporal(
+    temporal_client: Client, workflows: Workflows, task_queue: str
+) -> None:
     workflow_id = workflows.new_id()
     spec = TemporalSpec.from_json(
         spec_body(
@@ -71,7 +80,7 @@ async def test_start_options_reach_temporal(temporal_client: Client, workflows: 
         )
     )
 
-    await MigrateWorkflowClient().start(temporal_client, spec)
+    await MigrateWorkflowClient(task_queue=task_queue).start(temporal_client, spec)
 
     history = await temporal_client.get_workflow_handle(workflow_id).fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes
@@ -91,6 +100,7 @@ async def test_start_options_reach_temporal(temporal_client: Client, workflows: 
 async def test_task_queue_is_forced_with_a_warning(
     temporal_client: Client, workflows: Workflows, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # The production default: without a configured queue the client forces MIGRATION_TASK_Q.
     workflow_id = workflows.new_id()
     spec = TemporalSpec.from_json(spec_body(workflow_id, TaskQueue="SOMEWHERE_ELSE"))
 
@@ -104,8 +114,55 @@ async def test_task_queue_is_forced_with_a_warning(
     )
 
 
+@pytest.mark.parametrize(("requested", "warned"), [("SOMEWHERE_ELSE", True), (TASK_QUEUE, False)])
+async def test_a_configured_task_queue_is_forced(
+    temporal_client: Client,
+    workflows: Workflows,
+    task_queue: str,
+    caplog: pytest.LogCaptureFixture,
+    requested: str,
+    warned: bool,
+) -> None:
+    # MIGRATION_TASK_Q, as the Go samples spell it, means the deployment's queue: no warning.
+    workflow_id = workflows.new_id()
+    spec = TemporalSpec.from_json(spec_body(workflow_id, TaskQueue=requested))
+
+    with caplog.at_level(logging.WARNING):
+        await MigrateWorkflowClient(task_queue=task_queue).start(temporal_client, spec)
+
+    description = await temporal_client.get_workflow_handle(workflow_id).describe()
+    assert description.task_queue == task_queue
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [w for w in warnings if "TaskQueue" in w] == (
+        [f"workflowStartOptions.TaskQueue {requested!r} ignored: the migrate workflow runs on "
+         f"{task_queue}"] if warned else []
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("queue", "refused"),
+    [("", False), (TASK_QUEUE, False), ("own", False), ("nobody-polls", True)],
+)
+def test_activity_options_task_queue_is_checked_against_the_configured_queue(
+    task_queue: str, queue: str, refused: bool
+) -> None:
+    queue = task_queue if queue == "own" else queue
+    options = {"all-activities": {"StartToCloseTimeout": 10**9, "TaskQueue": queue}}
+    body = json.loads(spec_body("w"))
+    body["workflowParams"]["activityOptions"] = options
+    spec = TemporalSpec.from_json(json.dumps(body).encode())
+    client = MigrateWorkflowClient(task_queue=task_queue)
+    if not refused:
+        client.check(spec)
+        return
+    with pytest.raises(InvalidSpec) as caught:
+        client.check(spec)
+    assert caught.value.field == "workflowParams.activityOptions['all-activities'].TaskQueue"
+    assert f"neither {TASK_QUEUE} nor {task_queue!r}" in str(caught.value)
+
+
 async def test_search_attributes_are_typed_from_the_namespace(
-    temporal_client: Client, workflows: Workflows
+    temporal_client: Client, workflows: Workflows, task_queue: str
 ) -> None:
     await _register_search_attributes(
         temporal_client,
@@ -127,7 +184,7 @@ async def test_search_attributes_are_typed_from_the_namespace(
         )
     )
 
-    await MigrateWorkflowClient().start(temporal_client, spec)
+    await MigrateWorkflowClient(task_queue=task_queue).start(temporal_client, spec)
 
     attributes = (
         await temporal_client.get_workflow_handle(workflow_id).describe()
@@ -151,14 +208,15 @@ async def test_unregistered_search_attribute_is_refused(temporal_client: Client)
 
 
 async def test_second_start_of_a_running_id_is_refused(
-    temporal_client: Client, workflows: Workflows
+    temporal_client: Client, workflows: Workflows, task_queue: str
 ) -> None:
     workflow_id = workflows.new_id()
     spec = TemporalSpec.from_json(spec_body(workflow_id))
-    first = await MigrateWorkflowClient().start(temporal_client, spec)
+    client = MigrateWorkflowClient(task_queue=task_queue)
+    first = await client.start(temporal_client, spec)
 
     with pytest.raises(WorkflowAlreadyRunning) as caught:
-        await MigrateWorkflowClient().start(temporal_client, spec)
+        await client.start(temporal_client, spec)
 
     assert caught.value.workflow_id == workflow_id
     assert (await temporal_client.get_workflow_handle(workflow_id).describe()).run_id == (
@@ -167,12 +225,12 @@ async def test_second_start_of_a_running_id_is_refused(
 
 
 async def test_reject_duplicate_refuses_a_closed_id_and_allow_duplicate_reuses_it(
-    temporal_client: Client, workflows: Workflows
+    temporal_client: Client, workflows: Workflows, task_queue: str
 ) -> None:
     workflow_id = workflows.new_id()
     rejecting = TemporalSpec.from_json(spec_body(workflow_id, WorkflowIDReusePolicy=3))
     allowing = TemporalSpec.from_json(spec_body(workflow_id, WorkflowIDReusePolicy=1))
-    client = MigrateWorkflowClient()
+    client = MigrateWorkflowClient(task_queue=task_queue)
     first = await client.start(temporal_client, rejecting)
     await temporal_client.get_workflow_handle(workflow_id).terminate(reason="test")
 
@@ -191,6 +249,7 @@ async def test_start_subcommand_prints_ids(
     temporal_client: Client,
     temporal_address: str,
     workflows: Workflows,
+    task_queue: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -199,17 +258,23 @@ async def test_start_subcommand_prints_ids(
     spec_file.write_bytes(spec_body(workflow_id))
 
     code = await asyncio.to_thread(
-        cli.main, ["start", "-a", str(spec_file), "--address", temporal_address]
+        cli.main,
+        ["start", "-a", str(spec_file), "--address", temporal_address, "--task-queue", task_queue],
     )
 
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
     description = await temporal_client.get_workflow_handle(workflow_id).describe()
     assert printed == {"workflowID": workflow_id, "runID": description.run_id}
+    assert description.task_queue == task_queue
 
 
-async def test_console_script_starts_the_workflow(
-    temporal_client: Client, temporal_address: str, workflows: Workflows, tmp_path: Path
+async def test_console_script_starts_the_workflow_on_the_queue_the_environment_names(
+    temporal_client: Client,
+    temporal_address: str,
+    workflows: Workflows,
+    task_queue: str,
+    tmp_path: Path,
 ) -> None:
     workflow_id = workflows.new_id()
     spec_file = tmp_path / "spec.json"
@@ -224,11 +289,14 @@ async def test_console_script_starts_the_workflow(
         temporal_address,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "EMCO_MIGRATE_TASK_QUEUE": task_queue},
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
 
     assert process.returncode == 0, stderr.decode()
     assert json.loads(stdout)["workflowID"] == workflow_id
+    description = await temporal_client.get_workflow_handle(workflow_id).describe()
+    assert description.task_queue == task_queue
     payload = await started_event_input(temporal_client, workflow_id)
     assert payload.data == WORKFLOW_INPUT
 
@@ -292,3 +360,20 @@ async def _register_search_attributes(
         return set(attributes) <= set(await registered_search_attributes(client))
 
     await wait_for(registered, what="search attributes to be registered")
+
+
+def test_start_refuses_a_bad_task_queue_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_bytes(INVOKE_BODY)
+
+    code = cli.main(
+        ["start", "-a", str(spec_file), "--task-queue", "", "--address", f"127.0.0.1:{free_port()}"]
+    )
+
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert err == (
+        "emco-migrate start: error: --task-queue must not be empty (default: MIGRATION_TASK_Q)"
+    )

@@ -243,6 +243,45 @@ async def test_a_stopped_workers_poller_counts_only_while_it_could_still_poll(
     )
 
 
+@pytest.mark.integration
+async def test_the_poller_check_looks_at_the_runs_own_task_queue(
+    temporal_client: Client,
+    temporal_address: str,
+    workflows: Workflows,
+    task_queue: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A worker polls one queue; a run on another queue nobody polls is reported as such,
+    # and the run on the polled queue is queried: the queue comes from describing the run.
+    unpolled = f"{task_queue}-unpolled"
+    emco_url = f"http://127.0.0.1:{free_port()}"
+    async with migrate_worker(temporal_client, task_queue):
+        polled_id = await _start(
+            temporal_client,
+            workflows,
+            task_queue,
+            vector_input(options=QUICK_RETRIES, emcoURL=emco_url),
+        )
+        stranded_id = await _start(temporal_client, workflows, unpolled)
+        stranded = await asyncio.to_thread(
+            _status_command(temporal_address, stranded_id, "--query", "progress")
+        )
+        stranded_err = capsys.readouterr().err
+        answered = await asyncio.to_thread(
+            _status_command(temporal_address, polled_id, "--query", "progress")
+        )
+        answered_out = capsys.readouterr().out
+        await _cancel_and_wait(temporal_client, polled_id)
+
+    assert stranded == 1
+    assert stranded_err == (
+        f"emco-migrate status: error: no worker is polling task queue {unpolled!r}, so query "
+        f"'progress' on workflow {stranded_id!r} cannot be answered\n"
+    )
+    assert answered == 0
+    assert json.loads(answered_out)["workflowQueryResult"]["phase"]
+
+
 # ----------------------------------------------------------------- retries and waits
 
 

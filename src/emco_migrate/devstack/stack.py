@@ -16,6 +16,7 @@ from emco_migrate.devstack.processes import (
     wait_until,
 )
 from emco_migrate.devstack.temporal_dev import TemporalDevServer
+from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.errors import UserError
 
 HOST = "127.0.0.1"
@@ -55,6 +56,8 @@ class LocalStack:
     ports: StackPorts
     ready_delay: float = 1.0
     persistent: bool = False
+    # Passed to the worker and the HTTP server, so neither reads EMCO_MIGRATE_TASK_QUEUE.
+    task_queue: str = TASK_QUEUE
     temporal: TemporalDevServer | None = field(default=None, init=False)
     processes: list[ManagedProcess] = field(default_factory=list, init=False)
 
@@ -118,17 +121,18 @@ class LocalStack:
                 "emco-sim", "emco-sim", "--host", HOST, "--port", str(self.ports.emco),
                 "--db", db, "--ready-delay", str(self.ready_delay),
             )  # fmt: skip
-            worker = self._spawn("worker", "worker")
+            worker = self._spawn("worker", "worker", "--task-queue", self.task_queue)
             server = self._spawn(
-                "http-server", "http-server", "--host", HOST, "--port", str(self.ports.http_server)
-            )
+                "http-server", "http-server", "--host", HOST, "--port", str(self.ports.http_server),
+                "--task-queue", self.task_queue,
+            )  # fmt: skip
             wait_until(
                 lambda: http_ok(f"{self.emco_url}/emulator/v1/healthz"),
                 timeout=STARTUP_TIMEOUT, what=f"EMCO emulator on {self.emco_url}",
                 alive=emulator.exit_reason,
             )  # fmt: skip
             wait_until(
-                lambda: log_contains(self.log_dir / "worker.log", "polling MIGRATION_TASK_Q"),
+                lambda: log_contains(self.log_dir / "worker.log", f"polling {self.task_queue} "),
                 timeout=STARTUP_TIMEOUT, what="worker", alive=worker.exit_reason,
             )  # fmt: skip
             wait_until(

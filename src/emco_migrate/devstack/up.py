@@ -81,7 +81,7 @@ Local stack is up (Ctrl-C stops everything):
   Temporal          {stack.temporal_address}   Web UI: {stack.temporal_ui}
   EMCO emulator     {stack.emco_url}/v2   (every EMCO service on one port)
   workflow client   {stack.http_server_url}/invoke/migrate_workflowclient
-  worker            polling MIGRATION_TASK_Q
+  worker            polling {stack.task_queue}
   logs              {stack.log_dir}
   sample charts     {charts}
 

@@ -1,6 +1,8 @@
 """Names fixed by the wire contract with EMCO and the Go reference (declared once)."""
 
 WORKFLOW_NAME = "EmcoMigrateWorkflow"
+# The contract's task queue and the default; a deployment may configure its own
+# (`emco_migrate.task_queue`), and in activity options this name means the run's own queue.
 TASK_QUEUE = "MIGRATION_TASK_Q"
 
 ACTIVITY_GET_DIG_APP_INTENTS = "GetDigAppIntents"

@@ -54,14 +54,22 @@ class ActivitySettings:
 
     @classmethod
     def from_spec(
-        cls, spec: ActivityOptionsSpec, field: str, *, strict: bool = False
+        cls,
+        spec: ActivityOptionsSpec,
+        field: str,
+        *,
+        strict: bool = False,
+        run_queue: str = TASK_QUEUE,
     ) -> ActivitySettings:
-        """Validate and convert a Go `ActivityOptions` value. ``strict`` (every run started
-        since the input schema) also refuses a task queue other than the migration's, which
+        """Validate and convert a Go `ActivityOptions` value for a run on ``run_queue``.
+
+        A ``TaskQueue`` of MIGRATION_TASK_Q (what the Go samples spell) means "this
+        deployment's migration queue": the run's own, ``run_queue``. ``strict`` (every run
+        started since the input schema) also refuses any other task queue than these, which
         no worker of ours polls, an activity ID that is not short and printable, and keys
         that name no field (Go's decoder would drop them)."""
         if strict:
-            _check_strict(spec, field)
+            _check_strict(spec, field, run_queue)
         settings = cls(
             start_to_close_timeout=duration(spec.start_to_close_ns, f"{field}.StartToCloseTimeout"),
             schedule_to_close_timeout=duration(
@@ -72,7 +80,7 @@ class ActivitySettings:
             ),
             heartbeat_timeout=duration(spec.heartbeat_ns, f"{field}.HeartbeatTimeout"),
             retry_policy=retry_policy(spec.retry_policy, f"{field}.RetryPolicy"),
-            task_queue=spec.task_queue or None,
+            task_queue=run_queue if spec.task_queue == TASK_QUEUE else spec.task_queue or None,
             activity_id=spec.activity_id or None,
             cancellation_type=(
                 ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
@@ -150,14 +158,17 @@ def _check_known_keys(spec: ActivityOptionsSpec, field: str) -> None:
             raise OptionsError(err.field, err.reason)
 
 
-def _check_strict(spec: ActivityOptionsSpec, field: str) -> None:
+def _check_strict(spec: ActivityOptionsSpec, field: str, run_queue: str) -> None:
     _check_known_keys(spec, field)
-    if spec.task_queue and spec.task_queue != TASK_QUEUE:
+    if spec.task_queue and spec.task_queue not in (TASK_QUEUE, run_queue):
         shown = spec.task_queue if len(spec.task_queue) <= 60 else spec.task_queue[:60] + "..."
         raise OptionsError(
             f"{field}.TaskQueue",
             f"{shown!r} is not {TASK_QUEUE}, the only task queue emco-migrate workers poll: "
-            "leave it empty",
+            "leave it empty"
+            if run_queue == TASK_QUEUE
+            else f"{shown!r} is neither {TASK_QUEUE} nor {run_queue!r}, which both name the "
+            "run's own task queue, the only task queue its workers poll: leave it empty",
         )
     activity_id = spec.activity_id
     if len(activity_id) > MAX_ACTIVITY_ID_CHARS:
@@ -174,8 +185,9 @@ def resolve_activity_options(
     activities: tuple[str, ...] = GO_ACTIVITIES,
     *,
     strict: bool = False,
+    run_queue: str = TASK_QUEUE,
 ) -> dict[str, ActivitySettings]:
-    """Per-activity settings, as the Go reference chooses them.
+    """Per-activity settings, as the Go reference chooses them, for a run on ``run_queue``.
 
     The default is StartToClose 1 minute; ``all-activities`` replaces it wholesale, and an
     entry named after an activity replaces that again (no merging). Any other key fails.
@@ -199,10 +211,13 @@ def resolve_activity_options(
         ),
         f"activityOptions[{ALL_ACTIVITIES!r}]",
         strict=strict,
+        run_queue=run_queue,
     )
     return {
         name: (
-            ActivitySettings.from_spec(options[name], f"activityOptions[{name!r}]", strict=strict)
+            ActivitySettings.from_spec(
+                options[name], f"activityOptions[{name!r}]", strict=strict, run_queue=run_queue
+            )
             if name in options
             else base
         )

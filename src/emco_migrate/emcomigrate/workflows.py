@@ -306,8 +306,13 @@ class EmcoMigrateWorkflow:
         plan."""
         spec = decode_input(value)
         try:
+            # A TaskQueue of MIGRATION_TASK_Q means this run's own queue (the same queue for
+            # every run started before queues were configurable: no patch is needed).
             configured = resolve_activity_options(
-                spec.activity_options, ALL_ACTIVITY_NAMES, strict=self._strict
+                spec.activity_options,
+                ALL_ACTIVITY_NAMES,
+                strict=self._strict,
+                run_queue=workflow.info().task_queue,
             )
             self._options = {name: s.with_heartbeat_floor() for name, s in configured.items()}
             raised = sorted(n for n in configured if configured[n] != self._options[n])

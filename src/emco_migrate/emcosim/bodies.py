@@ -81,13 +81,16 @@ async def read_upload(request: Request) -> Upload:
         form = await request.form()
     except Exception as err:  # python-multipart reports malformed bodies as various types
         raise HttpError(422, f"multipart: {err}") from None
-    metadata: Any = form.get("metadata")
-    if isinstance(metadata, UploadFile):
-        metadata_bytes = await metadata.read()
-    else:
-        metadata_bytes = (metadata or "").encode()
-    upload: Any = form.get("file")
-    data = await upload.read() if isinstance(upload, UploadFile) else None
+    try:
+        metadata: Any = form.get("metadata")
+        if isinstance(metadata, UploadFile):
+            metadata_bytes = await metadata.read()
+        else:
+            metadata_bytes = (metadata or "").encode()
+        upload: Any = form.get("file")
+        data = await upload.read() if isinstance(upload, UploadFile) else None
+    finally:
+        await form.close()  # the parts' spooled temporary files
     if data is not None and len(data) > MAX_FILE_BYTES:
         raise HttpError(422, "File Size Exceeds 1 GB")
     return Upload(metadata_bytes, data)

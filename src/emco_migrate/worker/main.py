@@ -1,4 +1,5 @@
-"""`emco-migrate worker`: runs EmcoMigrateWorkflow and its activities on MIGRATION_TASK_Q."""
+"""`emco-migrate worker`: runs EmcoMigrateWorkflow and its activities on MIGRATION_TASK_Q
+(or the queue ``--task-queue`` / ``EMCO_MIGRATE_TASK_QUEUE`` names)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
 from emco_migrate.emcomigrate.workflows import EmcoMigrateWorkflow
 from emco_migrate.errors import AddressInUse, UserError
+from emco_migrate.task_queue import add_task_queue_argument, task_queue_from
 from emco_migrate.temporal_connection import TemporalSettings, connect
 
 HELP = "run the worker that executes EmcoMigrateWorkflow"
@@ -63,6 +65,7 @@ class WorkerSettings:
     """Everything the worker process needs, built once in `run`."""
 
     temporal: TemporalSettings
+    task_queue: str = TASK_QUEUE
     drain_timeout: float = DEFAULT_DRAIN_SECONDS
     metrics_port: int = 0
     metrics_host: str = DEFAULT_METRICS_HOST
@@ -81,6 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--namespace", help="Temporal namespace (default: TEMPORAL_NAMESPACE or 'default')"
     )
+    add_task_queue_argument(parser)
     parser.add_argument(
         "--drain-timeout",
         type=float,
@@ -134,6 +138,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Parse settings, run the worker until a stop signal, exit 0 after draining."""
+    task_queue = task_queue_from(args.task_queue)
     if args.drain_timeout < 0:
         raise UserError("--drain-timeout must not be negative")
     if not 0 <= args.metrics_port <= 65535:
@@ -155,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
     settings = WorkerSettings(
         emco_urls=emco_urls,
         temporal=TemporalSettings.load(address=args.address, namespace=args.namespace),
+        task_queue=task_queue,
         drain_timeout=args.drain_timeout,
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
@@ -172,7 +178,7 @@ async def serve(
     extra_activities: Callable[[httpx.AsyncClient], list[Callable[..., Any]]] | None = None,
     extra_passthrough: Sequence[str] = (),
 ) -> None:
-    """Connect, poll MIGRATION_TASK_Q until SIGTERM/SIGINT, then drain and return.
+    """Connect, poll the task queue until SIGTERM/SIGINT, then drain and return.
 
     ``extra_workflows`` / ``extra_activities`` (given the shared HTTP client) run on the same
     worker, e.g. the benchmark's floor workflow, whose modules ``extra_passthrough`` lists.
@@ -188,7 +194,7 @@ async def serve(
     async with new_http_client() as http:
         worker = Worker(
             client,
-            task_queue=TASK_QUEUE,
+            task_queue=settings.task_queue,
             workflows=[*workflow_classes(), *extra_workflows],
             activities=[
                 *activity_methods(http, settings.emco_urls),
@@ -203,14 +209,17 @@ async def serve(
                 )
             ),
         )
-        log.info("worker polling task queue %s on %s", TASK_QUEUE, settings.temporal.describe())
+        log.info(
+            "worker polling task queue %s on %s", settings.task_queue, settings.temporal.describe()
+        )
         if settings.emco_urls.allows_all:
             log.warning("no --allow-emco-url given: workflows may call any emcoURL")
         else:
             log.info("EMCO URLs allowed: %s", ", ".join(settings.emco_urls.patterns))
         async with worker:
             print(
-                f"emco-migrate worker: polling {TASK_QUEUE} on {settings.temporal.describe()}",
+                f"emco-migrate worker: polling {settings.task_queue} on "
+                f"{settings.temporal.describe()}",
                 flush=True,
             )
             await stop.wait()

@@ -32,12 +32,12 @@ from emco_migrate.emcomigrate.names import (
     SIGNAL_FAILBACK_NOW,
     SIGNAL_PAUSE,
     SIGNAL_RESUME,
-    TASK_QUEUE,
     UPDATE_MAX_IN_FLIGHT,
     WORKFLOW_EVACUATE,
 )
 from emco_migrate.emcomigrate.types import ClusterRef, ParamError, Strategy
 from emco_migrate.errors import UserError
+from emco_migrate.task_queue import add_task_queue_argument, task_queue_from
 from emco_migrate.temporal_connection import connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
 from emco_migrate.workflowclients.errors import InvalidSpec
@@ -64,6 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--failure-budget", default="10%", metavar="N|P%")
         parser.add_argument("--id", default="", metavar="ID", help="default: <ID>-failback")
         parser.add_argument("--watch", action="store_true", help="print progress until the end")
+        add_task_queue_argument(parser)
         add_temporal_arguments(parser)
         return
     if command in CONTROL_HELP:
@@ -92,6 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="plan only; write nothing")
     parser.add_argument("--id", default="", metavar="ID", help="evacuation ID (default: new)")
     parser.add_argument("--watch", action="store_true", help="print progress until the end")
+    add_task_queue_argument(parser)
     add_temporal_arguments(parser)
 
 
@@ -178,6 +180,7 @@ def failback_input(report: dict[str, Any], max_in_flight: int, budget: str) -> E
 
 async def failback(args: argparse.Namespace) -> int:
     """Start the failback of a completed evacuation."""
+    task_queue = task_queue_from(args.task_queue)
     client = await connect(temporal_settings(args))
     evacuation = client.get_workflow_handle(args.evacuation_id, result_type=dict)
     try:
@@ -190,7 +193,7 @@ async def failback(args: argparse.Namespace) -> int:
     failback_id = args.id or f"{args.evacuation_id}-failback"
     try:
         handle: WorkflowHandle[Any, dict[str, Any]] = await client.start_workflow(
-            WORKFLOW_EVACUATE, value, id=failback_id, task_queue=TASK_QUEUE, result_type=dict
+            WORKFLOW_EVACUATE, value, id=failback_id, task_queue=task_queue, result_type=dict
         )
     except RPCError as err:
         raise UserError(f"cannot start failback {failback_id}: {err.message}") from None
@@ -204,6 +207,7 @@ async def failback(args: argparse.Namespace) -> int:
 
 async def start(args: argparse.Namespace, request: EvacuationRequest) -> int:
     """Start the evacuation; with ``--watch`` or ``--dry-run`` follow it to the end."""
+    task_queue = task_queue_from(args.task_queue)
     client = await connect(temporal_settings(args))
     source = request.source
     evacuation_id = args.id or f"evacuate-{source.provider}-{source.cluster}-{uuid.uuid4().hex[:8]}"
@@ -212,7 +216,7 @@ async def start(args: argparse.Namespace, request: EvacuationRequest) -> int:
             WORKFLOW_EVACUATE,
             EvacuationInput(request),
             id=evacuation_id,
-            task_queue=TASK_QUEUE,
+            task_queue=task_queue,
             result_type=dict,
         )
     except RPCError as err:

@@ -113,8 +113,11 @@ def evacuation_request(
 class EvacuateWorkflowClient:
     """Starts EmcoEvacuateWorkflow from EMCO's WfTemporalSpec."""
 
-    def __init__(self, policy: EmcoUrlPolicy | None = None) -> None:
+    def __init__(
+        self, policy: EmcoUrlPolicy | None = None, *, task_queue: str = TASK_QUEUE
+    ) -> None:
         self.policy = policy if policy is not None else EmcoUrlPolicy.from_sources(None)
+        self.task_queue = task_queue
 
     def check(self, spec: TemporalSpec) -> tuple[StartSettings, EvacuationRequest]:
         """The start options and the evacuation request; raises `InvalidSpec`."""
@@ -133,7 +136,7 @@ class EvacuateWorkflowClient:
             handle = await client.start_workflow(
                 WORKFLOW_EVACUATE,
                 EvacuationInput(request),
-                task_queue=TASK_QUEUE,
+                task_queue=self.task_queue,
                 **settings.kwargs(),
             )
         except WorkflowAlreadyStartedError as err:

@@ -69,6 +69,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{/*
 Temporal connection environment, read by temporalio.envconfig in both processes.
 TEMPORAL_SERVER is the seed's variable, kept for workflow clients written against it.
+EMCO_MIGRATE_TASK_QUEUE (only when taskQueue is set) reaches --exec-dir clients too.
 */}}
 {{- define "emco-migrate.temporal.env" -}}
 {{- $t := .Values.temporal -}}
@@ -103,6 +104,10 @@ TEMPORAL_SERVER is the seed's variable, kept for workflow clients written agains
     secretKeyRef:
       name: {{ . }}
       key: {{ $t.apiKey.secretKey }}
+{{- end }}
+{{- with .Values.taskQueue }}
+- name: EMCO_MIGRATE_TASK_QUEUE
+  value: {{ . | quote }}
 {{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}

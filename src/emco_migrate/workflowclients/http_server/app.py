@@ -25,7 +25,11 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
-from emco_migrate.emcomigrate.names import EVACUATE_WORKFLOW_CLIENT, MIGRATE_WORKFLOW_CLIENT
+from emco_migrate.emcomigrate.names import (
+    EVACUATE_WORKFLOW_CLIENT,
+    MIGRATE_WORKFLOW_CLIENT,
+    TASK_QUEUE,
+)
 from emco_migrate.errors import TemporalUnreachable
 from emco_migrate.temporal_connection import TemporalSettings, connect, short_reason
 from emco_migrate.wire.gojson import FieldError
@@ -61,6 +65,8 @@ class HttpServerSettings:
     """What the app needs besides its Temporal client."""
 
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
+    # The task queue the in-process clients start workflows on (the workers' queue).
+    task_queue: str = TASK_QUEUE
     exec_dir: Path | None = None
     exec_timeout: float = DEFAULT_TIMEOUT_SECONDS
     max_body_bytes: int = MAX_BODY_BYTES
@@ -113,17 +119,18 @@ def create_app(
         app.state.registry = registry or WorkflowClientRegistry.from_entry_points(
             built_in={
                 MIGRATE_WORKFLOW_CLIENT: MigrateWorkflowClient(
-                    EmcoUrlPolicy(settings.allowed_emco_urls)
+                    EmcoUrlPolicy(settings.allowed_emco_urls), task_queue=settings.task_queue
                 ),
                 EVACUATE_WORKFLOW_CLIENT: EvacuateWorkflowClient(
-                    EmcoUrlPolicy(settings.allowed_emco_urls)
+                    EmcoUrlPolicy(settings.allowed_emco_urls), task_queue=settings.task_queue
                 ),
             }
         )
         log.info(
-            "serving workflow clients %s%s; Temporal at %s",
+            "serving workflow clients %s%s; task queue %s on Temporal at %s",
             ", ".join(app.state.registry.names()),
             f" and executables in {settings.exec_dir}" if settings.exec_dir else "",
+            settings.task_queue,
             settings.temporal.describe(),
         )
         if settings.auth_token is None:

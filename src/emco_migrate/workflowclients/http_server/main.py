@@ -16,6 +16,7 @@ import uvicorn
 from emco_migrate.emcomigrate.endpoints import ALLOW_ENV, EmcoUrlPolicy, UrlRefused
 from emco_migrate.errors import UserError
 from emco_migrate.serving import GracefulServer
+from emco_migrate.task_queue import add_task_queue_argument, task_queue_from
 from emco_migrate.temporal_connection import connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
 from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
@@ -88,6 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="an emcoURL workflows may call; repeat for more (default: "
         f"{ALLOW_EMCO_URLS_VARIABLE}, comma-separated; none: any emcoURL)",
     )
+    add_task_queue_argument(parser)
     add_temporal_arguments(parser)
 
 
@@ -110,6 +112,7 @@ def settings_from(
         )
     return HttpServerSettings(
         temporal=temporal_settings(args),
+        task_queue=task_queue_from(args.task_queue, environ),
         exec_dir=args.exec_dir,
         exec_timeout=args.exec_timeout,
         auth_token=token,

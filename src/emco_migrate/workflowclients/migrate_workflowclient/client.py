@@ -38,30 +38,34 @@ class MigrateWorkflowClient:
     """The ``migrate_workflowclient``: validates the spec and starts the workflow by name.
 
     Unlike the Go client it requires ``workflowStartOptions.ID`` (a random ID could never
-    be queried or cancelled through EMCO), it always uses the migrate task queue, and it
-    refuses, before anything starts, parameters and activity options the workflow would
-    refuse and EMCO URLs outside ``policy`` (default: ``EMCO_MIGRATE_ALLOW_EMCO_URLS``).
+    be queried or cancelled through EMCO), it always uses the deployment's migration task
+    queue ``task_queue`` (default: MIGRATION_TASK_Q), and it refuses, before anything
+    starts, parameters and activity options the workflow would refuse and EMCO URLs outside
+    ``policy`` (default: ``EMCO_MIGRATE_ALLOW_EMCO_URLS``).
     """
 
-    def __init__(self, policy: EmcoUrlPolicy | None = None) -> None:
+    def __init__(
+        self, policy: EmcoUrlPolicy | None = None, *, task_queue: str = TASK_QUEUE
+    ) -> None:
         self.policy = policy if policy is not None else EmcoUrlPolicy.from_sources(None)
+        self.task_queue = task_queue
 
     async def start(self, client: Client, spec: TemporalSpec) -> StartedWorkflow:
         """Start EmcoMigrateWorkflow; return once Temporal has accepted it."""
         settings = await self.settings(client, spec)
         options = spec.start_options
-        if options.task_queue and options.task_queue != TASK_QUEUE:
+        if options.task_queue and options.task_queue not in (TASK_QUEUE, self.task_queue):
             log.warning(
                 "workflowStartOptions.TaskQueue %r ignored: the migrate workflow runs on %s",
                 options.task_queue[:80],
-                TASK_QUEUE,
+                self.task_queue,
             )
         await refuse_if_dig_locked(client, spec, settings.id)
         try:
             handle = await client.start_workflow(
                 WORKFLOW_NAME,
                 workflow_input(spec.params),
-                task_queue=TASK_QUEUE,
+                task_queue=self.task_queue,
                 **settings.kwargs(),
             )
         except WorkflowAlreadyStartedError as err:
@@ -80,7 +84,7 @@ class MigrateWorkflowClient:
         the start options, the workflow's parameters and activity options as the workflow
         will read them, and the EMCO URLs against the allowlist."""
         settings = start_settings(replace(spec.start_options, search_attributes=None))
-        check_workflow_params(spec.params, self.policy)
+        check_workflow_params(spec.params, self.policy, self.task_queue)
         return settings
 
     async def settings(self, client: Client, spec: TemporalSpec) -> StartSettings:
@@ -92,12 +96,16 @@ class MigrateWorkflowClient:
         return start_settings(spec.start_options, types)
 
 
-def check_workflow_params(params: WorkflowParamsSpec, policy: EmcoUrlPolicy) -> MigrationParams:
-    """The migration parameters, checked as the workflow checks them; raises `InvalidSpec`
-    naming the field."""
+def check_workflow_params(
+    params: WorkflowParamsSpec, policy: EmcoUrlPolicy, task_queue: str = TASK_QUEUE
+) -> MigrationParams:
+    """The migration parameters, checked as the workflow checks them on ``task_queue``;
+    raises `InvalidSpec` naming the field."""
     prefix = "workflowParams."
     try:
-        resolve_activity_options(params.activity_options, ALL_ACTIVITY_NAMES, strict=True)
+        resolve_activity_options(
+            params.activity_options, ALL_ACTIVITY_NAMES, strict=True, run_queue=task_queue
+        )
         migration = MigrationParams.from_activity_params(params.activity_params)
     except (OptionsError, ParamError) as err:
         raise InvalidSpec(prefix + err.field, err.reason) from None

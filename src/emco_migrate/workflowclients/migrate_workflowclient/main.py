@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from emco_migrate.cli import exit_now
+from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.errors import UserError
+from emco_migrate.task_queue import add_task_queue_argument, task_queue_from
 from emco_migrate.temporal_connection import TemporalSettings, connect
 from emco_migrate.wire.gojson import FieldError
 from emco_migrate.wire.temporal import TemporalSpec
@@ -31,7 +33,7 @@ PROG = "migrate_workflowclient"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``-a SPEC_JSON`` (the Go client's flag) and the connection flags."""
+    """``-a SPEC_JSON`` (the Go client's flag), the task queue and the connection flags."""
     parser.add_argument(
         "-a",
         dest="spec_file",
@@ -40,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="file holding the WfTemporalSpec JSON that EMCO's workflowmgr POSTs",
     )
+    add_task_queue_argument(parser)
     add_temporal_arguments(parser)
 
 
@@ -55,9 +58,11 @@ def load_spec(path: Path) -> TemporalSpec:
         raise InvalidSpec(err.field, f"{path}: {err.reason}") from None
 
 
-async def start(settings: TemporalSettings, spec: TemporalSpec) -> StartedWorkflow:
-    """Check the spec, connect and start the migrate workflow."""
-    workflow_client = MigrateWorkflowClient()
+async def start(
+    settings: TemporalSettings, spec: TemporalSpec, task_queue: str = TASK_QUEUE
+) -> StartedWorkflow:
+    """Check the spec, connect and start the migrate workflow on ``task_queue``."""
+    workflow_client = MigrateWorkflowClient(task_queue=task_queue)
     workflow_client.check(spec)
     client = await connect(settings)
     return await workflow_client.start(client, spec)
@@ -65,8 +70,9 @@ async def start(settings: TemporalSettings, spec: TemporalSpec) -> StartedWorkfl
 
 def run(args: argparse.Namespace) -> int:
     """Start the workflow and print ``{"workflowID": ..., "runID": ...}``."""
+    task_queue = task_queue_from(args.task_queue)
     spec = load_spec(args.spec_file)
-    started = asyncio.run(start(temporal_settings(args), spec))
+    started = asyncio.run(start(temporal_settings(args), spec, task_queue))
     print(json.dumps({"workflowID": started.workflow_id, "runID": started.run_id}))
     return 0
 
