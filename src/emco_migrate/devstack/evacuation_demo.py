@@ -49,7 +49,7 @@ async def evacuate_and_fail_back(client: Client, emco_url: str, say: Callable[[s
         evacuation = await _run(
             client, EvacuationInput(request), f"evacuate-demo-{uuid.uuid4().hex[:6]}"
         )
-        report = await watch(client, evacuation)
+        report = await watch(evacuation)
         print_report(report)
         say(f"after the evacuation: {_where(emco, digs)}")
         if any(C1 in placed_on(emco, d) for d in digs):
@@ -58,7 +58,7 @@ async def evacuate_and_fail_back(client: Client, emco_url: str, say: Callable[[s
         failback = await _run(
             client, failback_input(report, MAX_IN_FLIGHT, "10%"), f"{evacuation.id}-failback"
         )
-        back = await watch(client, failback)
+        back = await watch(failback)
         print_report(back)
         say(f"after the failback: {_where(emco, digs)}")
         wrong = [d.key for d in digs if placed_on(emco, d) != [d.cluster]]

@@ -31,7 +31,7 @@ from temporalio.exceptions import (
 from temporalio.workflow import ChildWorkflowCancellationType, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from emco_migrate.emcomigrate import fleet
+    from emco_migrate.emcomigrate import fleet, param_schema
     from emco_migrate.emcomigrate.error_types import ErrorType
     from emco_migrate.emcomigrate.fleet import DigEntry, DigOutcome, FailureBudget, FleetScope
     from emco_migrate.emcomigrate.fleet_activities import (
@@ -88,8 +88,9 @@ class EvacuationRequest:
         FailureBudget.parse(self.failure_budget)
         if self.strategy not in {s.value for s in Strategy}:
             raise ParamError("strategy", f"must be one of {', '.join(s.value for s in Strategy)}")
-        if not 1 <= self.verify_timeout_seconds <= 604_800:
-            raise ParamError("verifyTimeoutSeconds", "must be 1..604800")
+        bounds = param_schema.BY_NAME["verifyTimeoutSeconds"]  # what each child accepts
+        if not bounds.minimum <= self.verify_timeout_seconds <= bounds.maximum:
+            raise ParamError("verifyTimeoutSeconds", f"must be {bounds.minimum}..{bounds.maximum}")
         if self.children_per_run < 1:
             raise ParamError("childrenPerRun", "must be at least 1")
         times = (("startAt", self.start_at), ("windowEnd", self.window_end))

@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 from temporalio.client import (
-    Client,
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
@@ -200,7 +199,7 @@ async def failback(args: argparse.Namespace) -> int:
     print(f"started failback {failback_id} of {len(value.failback or ())} DIG(s)", flush=True)
     if not args.watch:
         return 0
-    report = await watch(client, handle)
+    report = await watch(handle)
     print_report(report)
     return exit_code(report)
 
@@ -224,14 +223,13 @@ async def start(args: argparse.Namespace, request: EvacuationRequest) -> int:
     print(f"started evacuation {evacuation_id} of {request.source}", flush=True)
     if not (args.watch or args.dry_run):
         return 0
-    report = await watch(client, handle)
+    report = await watch(handle)
     print_report(report)
     return exit_code(report)
 
 
-async def watch(client: Client, handle: WorkflowHandle[Any, dict[str, Any]]) -> dict[str, Any]:
+async def watch(handle: WorkflowHandle[Any, dict[str, Any]]) -> dict[str, Any]:
     """Print one line whenever the evacuation's message changes; its final report."""
-    del client
     started, last = time.monotonic(), ""
     result = asyncio.ensure_future(handle.result())
     while not result.done():
