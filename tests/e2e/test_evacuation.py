@@ -17,9 +17,11 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from e2e.helpers import emco_get
+from emco_migrate.devstack import fleet_seed
 from emco_migrate.emcoctl.documents import read_resources
+from emco_migrate.emcomigrate import fleet
 from emco_migrate.emcomigrate.evacuation import EvacuationInput, EvacuationRequest
-from emco_migrate.emcomigrate.fleet import FleetScope
+from emco_migrate.emcomigrate.fleet import DigEntry, FleetPlan, FleetScope
 from emco_migrate.emcomigrate.names import (
     QUERY_PROGRESS,
     SIGNAL_ABORT,
@@ -34,7 +36,7 @@ from emco_migrate.temporal_connection import TemporalSettings
 from emco_migrate.workflowclients.evacuate_cli import failback_input
 from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
 from support.emulator import Emulator
-from support.fleet import FleetDig, placed_on, seed_project
+from support.fleet import FleetDig, moved_entries, placed_on, seed_project
 from support.waiting import wait_for
 
 from .conftest import WorkerProcesses
@@ -273,41 +275,128 @@ async def test_pause_holds_new_starts_resume_continues_and_abort_restores(
 
 
 async def test_continue_as_new_keeps_history_bounded_and_moves_each_dig_once(
-    temporal_client: Client, worker: Worker, emulator: Emulator, evacuations: list[Evacuation]
+    temporal_client: Client,
+    worker: Worker,
+    emulator_reset: Emulator,
+    evacuations: list[Evacuation],
 ) -> None:
-    digs = seed_project(emulator.url, [("provider1", "cluster1")] * 24)
+    """A few hundred DIGs on clusters that are Ready at once: three runs of 80 children."""
+    emulator = emulator_reset
+    for provider, cluster in (("provider1", "cluster1"), ("provider3", "cluster3")):
+        emulator.set_cluster(provider, cluster, ready_delay_seconds=0)
+    digs = seed_project(emulator.url, [("provider1", "cluster1")] * 240)
+    emulator.clear_requests()
     handle = await evacuate(
         temporal_client,
         worker,
         evacuations,
         [digs[0].setup.project],
         emco_url=emulator.url,
-        max_in_flight=6,
-        children_per_run=8,
+        max_in_flight=30,
+        children_per_run=80,
         target=ClusterRef("provider3", "cluster3"),
     )
     report = await handle.result()
-    assert report["counts"]["moved"] == 24
+    assert report["counts"]["moved"] == 240
     runs = [
         execution.run_id
         async for execution in temporal_client.list_workflows(f"WorkflowId = '{handle.id}'")
     ]
-    assert len(runs) >= 3  # 24 children, 8 per run
+    assert len(runs) == 3  # 240 children, 80 per run
     for run_id in runs:
         history = await temporal_client.get_workflow_handle(
             handle.id, run_id=run_id
         ).fetch_history()
-        assert len(history.events) < 20 * 8 + 50, f"run {run_id}: {len(history.events)} events"
+        assert len(history.events) < 20 * 80 + 50, f"run {run_id}: {len(history.events)} events"
     children = [d["workflowID"] for d in report["digs"]]
-    assert len(set(children)) == 24
-    for dig in digs:  # exactly one update per DIG: the original instantiation, then ours
-        revisions = [
-            a["revision"]
-            for a in emco_get(dig.setup, f"{dig.setup.dig_path}/status")["states"]["actions"]
-            if a["state"] == "Instantiated"
-        ]
-        assert len(set(revisions)) == 2, revisions
+    assert len(set(children)) == 240
+    # Nothing lost or repeated across the runs: one /update per DIG, every app Ready on
+    # cluster3 and nothing left on cluster1.
+    updates = Counter(
+        e["path"].removesuffix("/update")
+        for e in emulator.requests("POST", r".*/update$")
+        if (e["status"] or 0) < 300
+    )
+    assert updates == Counter({d.seeded.dig_path: 1 for d in digs})
+    deployed = {
+        (r.dig, provider, cluster, r.state)
+        for provider, cluster, r in emulator.resources(project=digs[0].setup.project)
+    }
+    assert deployed == {(d.setup.dig, "provider3", "cluster3", "Ready") for d in digs}
+
+
+def updated_once(dig: FleetDig) -> bool:
+    """Whether EMCO's action log shows the DIG's first instantiation and exactly one update."""
+    revisions = {
+        a["revision"]
+        for a in emco_get(dig.setup, f"{dig.setup.dig_path}/status")["states"]["actions"]
+        if a["state"] == "Instantiated"
+    }
+    return len(revisions) == 2
+
+
+# Temporal warns about a payload over 512 KiB and refuses one over 2 MiB.
+PAYLOAD_WARNING = 512 * 1024
+
+
+async def test_ten_thousand_digs_continue_as_new_in_one_payload_each_run(
+    temporal_client: Client, worker: Worker, emulator: Emulator, evacuations: list[Evacuation]
+) -> None:
+    """Scale: a plan of 10,000 DIGs (9,990 already moved, as late in a long evacuation; 10 real
+    ones left) continues as new twice; each run's input stays under Temporal's payload
+    warning, the report answers with the whole fleet, and a failback carries all 10,000."""
+    evacuation_id = f"test-evacuate-{uuid.uuid4().hex[:8]}"
+    real = seed_project(emulator.url, [("provider1", "cluster1")] * 10)
+    left = tuple(
+        DigEntry(
+            d.key,
+            d.setup.project,
+            fleet_seed.COMPOSITE_APP,
+            fleet_seed.VERSION,
+            d.setup.dig,
+            (fleet_seed.APP,),
+            ClusterRef("provider3", "cluster3"),
+            ((d.seeded.gpi, d.seeded.app_intent_path.rsplit("/", 1)[1]),),
+        )
+        for d in real
+    )
+    plan = FleetPlan(moved_entries(9_990, evacuation_id) + left)
+    request = EvacuationRequest(
+        emco_url=emulator.url, source=CLUSTER1, max_in_flight=4, children_per_run=4
+    )
+    handle: Evacuation = await temporal_client.start_workflow(
+        WORKFLOW_EVACUATE,
+        EvacuationInput(request, plan=fleet.pack(plan, FleetPlan)),
+        id=evacuation_id,
+        task_queue=worker.task_queue,
+        result_type=dict,
+    )
+    evacuations.append(handle)
+    report = await handle.result()
+    assert report["counts"]["moved"] == 10_000
+    assert (report["digs"], report["digsOmitted"]) == ([], 10_000)  # every one moved
+    everything = fleet.unpack(report["packedDigs"], fleet.Entries)
+    assert [e.key for e in everything] == [e.key for e in plan.entries]
+    assert {e.child_id for e in everything[-10:]} == {f"{evacuation_id}/{d.key}" for d in real}
+    runs = [
+        execution.run_id
+        async for execution in temporal_client.list_workflows(f"WorkflowId = '{evacuation_id}'")
+    ]
+    assert len(runs) == 3  # 4 + 4 + 2 children
+    for run_id in runs:
+        history = await temporal_client.get_workflow_handle(
+            evacuation_id, run_id=run_id
+        ).fetch_history()
+        started = history.events[0].workflow_execution_started_event_attributes
+        size = sum(len(p.data) for p in started.input.payloads)
+        assert size < PAYLOAD_WARNING, f"run {run_id}: input of {size} bytes"
+        assert len(history.events) < 20 * 4 + 50
+    for dig in real:
+        assert updated_once(dig)
         assert placed_on(dig) == [("provider3", "cluster3")]
+    back = failback_input(report, max_in_flight=10, budget="0")
+    assert len(back.failback_entries() or ()) == 10_000
+    assert len(back.failback_plan) < PAYLOAD_WARNING
 
 
 def put_intent(dig: FleetDig, provider: str, cluster: str) -> None:

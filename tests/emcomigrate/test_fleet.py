@@ -16,6 +16,7 @@ from emco_migrate.emcomigrate.fleet import (
     FleetScope,
 )
 from emco_migrate.emcomigrate.types import ClusterRef, ParamError
+from support.fleet import moved_entries
 
 C1, C2, C3 = ClusterRef("p1", "c1"), ClusterRef("p2", "c2"), ClusterRef("p3", "c3")
 CLOUD = (C1, C2, C3)
@@ -119,3 +120,28 @@ def test_requests_are_checked_naming_the_field(change: dict[str, object], field:
     with pytest.raises(ParamError) as caught:
         request.check()
     assert caught.value.field == field
+
+
+# Temporal warns about a payload over 512 KiB and refuses one over 2 MiB (the server's
+# default blob size limits); a plan must stay under the warning.
+PAYLOAD_WARNING = 512 * 1024
+
+
+def test_a_ten_thousand_dig_plan_packs_into_one_payload_and_back() -> None:
+    entries = moved_entries(10_000, "evacuate-provider1-cluster1")
+    plan = fleet.FleetPlan(entries, (fleet.Skipped("a/b/v1/c", "nothing placed on p1+c1"),))
+    packed = fleet.pack(plan, fleet.FleetPlan)
+    assert len(packed) < PAYLOAD_WARNING
+    assert fleet.unpack(packed, fleet.FleetPlan) == plan
+
+
+def test_a_ten_thousand_dig_discovery_packs_into_one_payload() -> None:
+    records = tuple(
+        replace(record(f"dig-{i:05d}", on_source=2), project=f"edge-site-{i % 40:03d}")
+        for i in range(10_000)
+    )
+    packed = fleet.pack(records, fleet.Records)
+    assert len(packed) < PAYLOAD_WARNING
+    found = Discovery(placed=((C1, 20_000),), packed_digs=packed)
+    assert found.records() == records
+    assert len(fleet.plan(found, C1, None).entries) == 10_000

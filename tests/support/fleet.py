@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import httpx
 
 from emco_migrate.devstack import fleet_seed
+from emco_migrate.emcomigrate import fleet
+from emco_migrate.emcomigrate.types import ClusterRef
 from support.emulator import SampleSetup, wait_app_ready
 
 
@@ -49,3 +51,29 @@ def placed_on(dig: FleetDig) -> list[tuple[str, str]]:
     """The clusters the DIG's app intent places its app on now."""
     with httpx.Client(base_url=dig.setup.url, timeout=10.0) as c:
         return fleet_seed.placed_on(c, dig.seeded)
+
+
+def moved_entries(count: int, evacuation_id: str) -> tuple[fleet.DigEntry, ...]:
+    """``count`` DIGs an evacuation of provider1/cluster1 already moved (names as a large
+    operator fleet spells them: 40 projects, 7 composite apps, two app intents per DIG)."""
+    entries = []
+    for i in range(count):
+        project, app, dig = f"edge-site-{i % 40:03d}", f"cnf-bundle-{i % 7}", f"dig-{i:05d}"
+        key = f"{project}/{app}/v1/{dig}"
+        entries.append(
+            fleet.DigEntry(
+                key,
+                project,
+                app,
+                "v1",
+                dig,
+                ("collectd", "operator"),
+                ClusterRef("provider2", "cluster2"),
+                ((f"{dig}-gpi", "collectd-placement-intent"), (f"{dig}-gpi", "operator-pi")),
+                outcome=fleet.DigOutcome.MOVED,
+                child_id=f"{evacuation_id}/{key}",
+                started_at=1_796_000_000.0 + i * 0.37,
+                ended_at=1_796_000_031.0 + i * 0.41,
+            )
+        )
+    return tuple(entries)

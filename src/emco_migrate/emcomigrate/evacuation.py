@@ -8,13 +8,16 @@ children than the failure budget ended rolled back or failed, or once ``window_e
 passed, no new child starts and the rest are reported "not started". Pause, resume and abort
 are signals (abort cancels the children in flight, each of which compensates);
 ``max_in_flight`` is changed with an update. After `children_per_run` children the run drains
-and continues as new with the plan and outcomes, so its history stays bounded.
+and continues as new with the plan and outcomes, so its history stays bounded; the plan
+travels `fleet.pack`ed, so a fleet of 10,000 DIGs fits in one payload, and reports past
+`fleet.REPORT_DIGS` DIGs list the ones not moved and carry the whole list packed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +36,13 @@ from temporalio.workflow import ChildWorkflowCancellationType, ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from emco_migrate.emcomigrate import fleet, param_schema
     from emco_migrate.emcomigrate.error_types import ErrorType
-    from emco_migrate.emcomigrate.fleet import DigEntry, DigOutcome, FailureBudget, FleetScope
+    from emco_migrate.emcomigrate.fleet import (
+        DigEntry,
+        DigOutcome,
+        FailureBudget,
+        FleetPlan,
+        FleetScope,
+    )
     from emco_migrate.emcomigrate.fleet_activities import (
         DiscoverRequest,
         FailbackCheck,
@@ -55,6 +64,9 @@ with workflow.unsafe.imports_passed_through():
     from emco_migrate.wire.temporal import WorkflowParamsSpec, workflow_input
 
 CHILDREN_PER_RUN = 200
+# Continue-as-new, the failback's input and its check carry the plan packed (`fleet.pack`);
+# runs before this patch carried it as plain lists.
+PATCH_PACKED_PLAN = "packed-plan-1"
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,24 @@ class EvacuationInput:
     # report when the failback follows it in the same workflow (``failbackAt``).
     failback: tuple[DigEntry, ...] | None = None
     evacuation: dict[str, Any] | None = None
+    # `fleet.pack`ed: a `FleetPlan` (instead of ``entries``/``skipped``) and the failback's
+    # DIGs (instead of ``failback``); "" for none.
+    plan: str = ""
+    failback_plan: str = ""
+
+    def carried(self) -> FleetPlan | None:
+        """The plan and outcomes a previous run handed on, if any."""
+        if self.plan:
+            return fleet.unpack(self.plan, FleetPlan)
+        if self.entries is not None:
+            return FleetPlan(self.entries, self.skipped)
+        return None
+
+    def failback_entries(self) -> tuple[DigEntry, ...] | None:
+        """The DIGs a failback moves back (None: this is an evacuation)."""
+        if self.failback_plan:
+            return fleet.unpack(self.failback_plan, fleet.Entries)
+        return self.failback
 
 
 def child_input(request: EvacuationRequest, entry: DigEntry) -> Any:
@@ -158,6 +188,7 @@ class EmcoEvacuateWorkflow:
         self._entries: list[DigEntry] = []
         self._skipped: tuple[fleet.Skipped, ...] = ()
         self._index: dict[str, int] = {}
+        self._cursor = 0  # no pending entry before this index
         self._running: dict[str, asyncio.Task[None]] = {}
         self._paused = False
         self._aborted = False
@@ -232,10 +263,11 @@ class EmcoEvacuateWorkflow:
             ) from None
         self._max_in_flight = value.max_in_flight or request.max_in_flight
         self._paused = value.paused
-        self._failback, self._evacuation = value.failback, value.evacuation
-        if value.entries is None and value.failback is not None:
-            await self._check_failback(request, value.failback)
-        elif value.entries is None:
+        self._failback, self._evacuation = value.failback_entries(), value.evacuation
+        carried = value.carried()
+        if carried is None and self._failback is not None:
+            await self._check_failback(request, self._failback)
+        elif carried is None:
             await self._wait_for_start(request)
             if self._aborted:
                 self._phase, self._message = "aborted", "aborted before discovery"
@@ -246,7 +278,7 @@ class EmcoEvacuateWorkflow:
                 self._message = f"dry run: {len(self._entries)} DIG(s) planned; nothing written"
                 return self._report()
         else:
-            self._entries, self._skipped = list(value.entries), value.skipped
+            self._entries, self._skipped = list(carried.entries), carried.skipped
         self._index = {e.key: i for i, e in enumerate(self._entries)}
         await self._move(request, value)
         if request.failback_at and self._failback is None and self._phase == "completed":
@@ -257,9 +289,13 @@ class EmcoEvacuateWorkflow:
         self, request: EvacuationRequest, moved: tuple[DigEntry, ...]
     ) -> None:
         self._phase, self._message = "checking", f"checking {len(moved)} DIG(s) before failback"
+        if workflow.patched(PATCH_PACKED_PLAN):
+            check = FailbackCheck(request.emco_url, packed_entries=fleet.pack(moved, fleet.Entries))
+        else:
+            check = FailbackCheck(request.emco_url, moved)
         changed = await workflow.execute_activity_method(
             FleetActivities.check_failback,
-            FailbackCheck(request.emco_url, moved),
+            check,
             start_to_close_timeout=timedelta(minutes=30),
             heartbeat_timeout=timedelta(seconds=60),
             retry_policy=RetryPolicy(maximum_attempts=5),
@@ -280,12 +316,20 @@ class EmcoEvacuateWorkflow:
             self._phase = "completed"
             self._message = f"{self._summary()}; failback cancelled"
             return
+        back = fleet.failback_entries(self._entries, request.source)
+        if not workflow.patched(PATCH_PACKED_PLAN):
+            workflow.continue_as_new(
+                EvacuationInput(
+                    request, failback=back, evacuation=self._report(), runs=value.runs + 1
+                )
+            )
+        evacuated = {k: v for k, v in self._report().items() if k != "packedDigs"}
         workflow.continue_as_new(
             EvacuationInput(
                 request,
-                failback=fleet.failback_entries(self._entries, request.source),
-                evacuation=self._report(),
+                evacuation=evacuated,
                 runs=value.runs + 1,
+                failback_plan=fleet.pack(back, fleet.Entries),
             )
         )
 
@@ -333,16 +377,7 @@ class EmcoEvacuateWorkflow:
             if not self._running and self._next_pending() is None:
                 break
             if not self._running and started >= request.children_per_run:
-                workflow.continue_as_new(
-                    replace(
-                        value,
-                        entries=tuple(self._entries),
-                        skipped=self._skipped,
-                        paused=self._paused,
-                        max_in_flight=self._max_in_flight,
-                        runs=value.runs + 1,
-                    )
-                )
+                self._continue_as_new(value)
             self._message = self._summary()
             self._changed = False
             timeout = None
@@ -361,8 +396,28 @@ class EmcoEvacuateWorkflow:
             self._phase = "completed"
         self._message = self._summary()
 
+    def _continue_as_new(self, value: EvacuationInput) -> None:
+        carried = replace(
+            value, paused=self._paused, max_in_flight=self._max_in_flight, runs=value.runs + 1
+        )
+        if not workflow.patched(PATCH_PACKED_PLAN):
+            workflow.continue_as_new(
+                replace(carried, entries=tuple(self._entries), skipped=self._skipped)
+            )
+        plan = fleet.pack(FleetPlan(tuple(self._entries), self._skipped), FleetPlan)
+        failback = fleet.pack(self._failback, fleet.Entries) if self._failback is not None else ""
+        workflow.continue_as_new(
+            replace(
+                carried, entries=None, skipped=(), failback=None, plan=plan, failback_plan=failback
+            )
+        )
+
     def _next_pending(self) -> DigEntry | None:
-        return next((e for e in self._entries if e.outcome == DigOutcome.PENDING), None)
+        # Entries leave "pending" in plan order and never return to it.
+        entries = self._entries
+        while self._cursor < len(entries) and entries[self._cursor].outcome != DigOutcome.PENDING:
+            self._cursor += 1
+        return entries[self._cursor] if self._cursor < len(entries) else None
 
     def _close(self, reason: str) -> None:
         self._entries = list(fleet.close_pending(self._entries, reason))
@@ -417,7 +472,7 @@ class EmcoEvacuateWorkflow:
 
     def _report(self) -> dict[str, Any]:
         request = self._request
-        report = {
+        report: dict[str, Any] = {
             "evacuation": workflow.info().workflow_id,
             "kind": "failback" if self._failback is not None else "evacuation",
             "emcoURL": request.emco_url if request else "",
@@ -428,9 +483,19 @@ class EmcoEvacuateWorkflow:
             "maxInFlight": self._max_in_flight,
             "counts": fleet.counts(self._entries),
             "etaSeconds": fleet.eta_seconds(self._entries, self._max_in_flight),
-            "digs": [_entry_json(e) for e in self._entries],
-            "skipped": [{"dig": s.key, "reason": s.reason} for s in self._skipped],
         }
+        listed = self._entries
+        if len(listed) > fleet.REPORT_DIGS:
+            not_moved = (e for e in listed if e.outcome != DigOutcome.MOVED)
+            listed = list(itertools.islice(not_moved, fleet.REPORT_DIGS))
+        report["digs"] = [_entry_json(e) for e in listed]
+        if len(listed) < len(self._entries):
+            report["digsOmitted"] = len(self._entries) - len(listed)
+            report["packedDigs"] = fleet.pack(tuple(self._entries), fleet.Entries)
+        skipped = self._skipped[: fleet.REPORT_DIGS]
+        report["skipped"] = [{"dig": s.key, "reason": s.reason} for s in skipped]
+        if len(skipped) < len(self._skipped):
+            report["skippedOmitted"] = len(self._skipped) - len(skipped)
         if self._evacuation is not None:
             report["evacuated"] = self._evacuation
         return report

@@ -11,17 +11,27 @@ go to the smaller ``provider+cluster`` name.
 
 from __future__ import annotations
 
+import base64
 import enum
 import fnmatch
 import math
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
 
 from emco_migrate.emcomigrate.types import ClusterRef, ParamError
 
+# Below Temporal's default limit of 2,000 pending child workflows per workflow.
 MAX_IN_FLIGHT = 1000
+# Reports (the progress query, the result) list every DIG up to this many; a larger fleet's
+# report lists the DIGs not moved (up to this many) and carries the whole list packed.
+REPORT_DIGS = 1000
+T = TypeVar("T")
 _BUDGET = re.compile(r"(\d{1,9})(%?)")
 
 
@@ -100,13 +110,27 @@ class DigRecord:
         return f"{self.project}/{self.composite_app}/{self.version}/{self.dig}"
 
 
+Records = tuple[DigRecord, ...]
+
+
 @dataclass(frozen=True)
 class Discovery:
-    """What discovery found: every DIG in scope, and app intents per cluster fleet-wide."""
+    """What discovery found: every DIG in scope, and app intents per cluster fleet-wide.
+
+    The DIGs travel `pack`ed in ``packed_digs`` (a 10,000-DIG fleet is ~3 MB of JSON, over
+    Temporal's payload limit); ``digs`` is what discoveries recorded before packing carry.
+    """
 
     digs: tuple[DigRecord, ...] = ()
     placed: tuple[tuple[ClusterRef, int], ...] = ()  # app intents already on each cluster
     out_of_scope: int = 0
+    packed_digs: str = ""
+
+    def records(self) -> tuple[DigRecord, ...]:
+        """Every DIG discovery saw."""
+        if self.packed_digs:
+            return unpack(self.packed_digs, Records)
+        return self.digs
 
 
 @dataclass(frozen=True)
@@ -129,6 +153,9 @@ class DigEntry:
     child_id: str = ""
     started_at: float = 0.0  # workflow time, seconds since the epoch
     ended_at: float = 0.0
+
+
+Entries = tuple[DigEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -158,7 +185,7 @@ def plan(
     load = Counter(dict(discovery.placed))
     entries: list[DigEntry] = []
     skipped: list[Skipped] = []
-    for record in sorted(discovery.digs, key=lambda r: r.key):
+    for record in sorted(discovery.records(), key=lambda r: r.key):
         if record.state != "Instantiated":
             skipped.append(Skipped(record.key, f"not instantiated ({record.state or 'no state'})"))
             continue
@@ -239,3 +266,28 @@ def eta_seconds(entries: Sequence[DigEntry], max_in_flight: int) -> float | None
         return None
     left = sum(1 for e in entries if e.outcome in (DigOutcome.PENDING, DigOutcome.RUNNING))
     return math.ceil(left / max(1, max_in_flight)) * (sum(done) / len(done))
+
+
+def pack(value: T, hint: type[T]) -> str:
+    """``value`` (dataclasses, tuples, enums, as activities and workflows pass them) as short
+    text: its JSON (the shape the SDK's converter gives it), compressed, base64. A 10,000-DIG
+    plan with its outcomes is ~4.7 MB of JSON and packs to ~0.45 MB, inside one Temporal
+    payload (2 MB). ``hint``: its type (`Entries`, `Records`, `FleetPlan`)."""
+    data = _adapter(hint).dump_json(value)
+    return base64.b64encode(zlib.compress(data, 6)).decode("ascii")
+
+
+def unpack(text: str, hint: type[T]) -> T:
+    """What `pack` packed, as ``hint``. Pydantic's validator, because the SDK's converter
+    takes ~3 s for 10,000 entries, longer than a workflow task may run (2 s)."""
+    value: T = _adapter(hint).validate_json(zlib.decompress(base64.b64decode(text)))
+    return value
+
+
+_ADAPTERS: dict[object, TypeAdapter[Any]] = {}
+
+
+def _adapter(hint: Any) -> TypeAdapter[Any]:
+    if hint not in _ADAPTERS:
+        _ADAPTERS[hint] = TypeAdapter(hint)
+    return _ADAPTERS[hint]

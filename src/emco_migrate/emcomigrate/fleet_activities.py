@@ -17,7 +17,17 @@ from temporalio import activity
 from emco_migrate.emcomigrate.attempts import EmcoAccess, heartbeating
 from emco_migrate.emcomigrate.emco_client import EmcoClient, path
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
-from emco_migrate.emcomigrate.fleet import DigEntry, DigRecord, Discovery, FleetScope, Skipped
+from emco_migrate.emcomigrate.fleet import (
+    DigEntry,
+    DigRecord,
+    Discovery,
+    Entries,
+    FleetScope,
+    Records,
+    Skipped,
+    pack,
+    unpack,
+)
 from emco_migrate.emcomigrate.names import ACTIVITY_CHECK_FAILBACK, ACTIVITY_DISCOVER_FLEET
 from emco_migrate.emcomigrate.types import ClusterRef, DigRef
 from emco_migrate.wire import emco as emco_types
@@ -35,10 +45,18 @@ class DiscoverRequest:
 
 @dataclass(frozen=True)
 class FailbackCheck:
-    """The DIGs a failback would move back, to compare with what EMCO holds now."""
+    """The DIGs a failback would move back, to compare with what EMCO holds now (`pack`ed in
+    ``packed_entries``; ``entries`` is what checks scheduled before packing carry)."""
 
     emco_url: str
-    entries: tuple[DigEntry, ...]
+    entries: tuple[DigEntry, ...] = ()
+    packed_entries: str = ""
+
+    def all_entries(self) -> tuple[DigEntry, ...]:
+        """The DIGs to check."""
+        if self.packed_entries:
+            return unpack(self.packed_entries, Entries)
+        return self.entries
 
 
 class FleetActivities:
@@ -81,7 +99,8 @@ class FleetActivities:
                         placed.update(held)
                         digs.append(record)
                         beat({"digs": len(digs)})
-        return Discovery(tuple(digs), tuple(sorted(placed.items(), key=str)), out_of_scope)
+        placed_on = tuple(sorted(placed.items(), key=str))
+        return Discovery((), placed_on, out_of_scope, packed_digs=pack(tuple(digs), Records))
 
     @activity.defn(name=ACTIVITY_CHECK_FAILBACK)
     async def check_failback(self, request: FailbackCheck) -> tuple[Skipped, ...]:
@@ -90,7 +109,7 @@ class FleetActivities:
         emco = self._access.client(request.emco_url)
         changed: list[Skipped] = []
         async with heartbeating({"checked": 0}) as beat:
-            for done, entry in enumerate(request.entries):
+            for done, entry in enumerate(request.all_entries()):
                 ref = DigRef(
                     request.emco_url, entry.project, entry.composite_app, entry.version, entry.dig
                 )

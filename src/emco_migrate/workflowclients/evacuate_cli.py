@@ -147,8 +147,10 @@ def failback_input(report: dict[str, Any], max_in_flight: int, budget: str) -> E
         raise UserError("that workflow's result is not an evacuation report")
     provider, _, cluster = str(report["source"]).partition("+")
     source = ClusterRef(provider, cluster)
-    moved = []
-    for dig in report["digs"]:
+    moved: list[DigEntry] = []
+    if "packedDigs" in report:  # a fleet larger than its report lists
+        moved.extend(fleet.unpack(str(report["packedDigs"]), fleet.Entries))
+    for dig in report["digs"] if not moved else ():
         project, composite_app, version, name = str(dig["dig"]).split("/")
         to_provider, _, to_cluster = str(dig["target"]).partition("+")
         moved.append(
@@ -174,7 +176,9 @@ def failback_input(report: dict[str, Any], max_in_flight: int, budget: str) -> E
         request.check()
     except ParamError as err:
         raise InvalidSpec(err.field, err.reason) from None
-    return EvacuationInput(request, failback=fleet.failback_entries(moved, source))
+    return EvacuationInput(
+        request, failback_plan=fleet.pack(fleet.failback_entries(moved, source), fleet.Entries)
+    )
 
 
 async def failback(args: argparse.Namespace) -> int:
@@ -196,7 +200,8 @@ async def failback(args: argparse.Namespace) -> int:
         )
     except RPCError as err:
         raise UserError(f"cannot start failback {failback_id}: {err.message}") from None
-    print(f"started failback {failback_id} of {len(value.failback or ())} DIG(s)", flush=True)
+    count = len(value.failback_entries() or ())
+    print(f"started failback {failback_id} of {count} DIG(s)", flush=True)
     if not args.watch:
         return 0
     report = await watch(handle)
