@@ -18,6 +18,7 @@ PATHS = (
     "cancel-during-verification",
     "compensation-after-crash",
     "evacuation",
+    "evacuation-continued",
 )
 
 

@@ -294,3 +294,31 @@ async def test_evacuation(recording: Recording) -> None:
         done = await result(handle)
     assert done["counts"]["moved"] == 3
     await save(handle, "evacuation")
+
+
+async def test_evacuation_continued(recording: Recording) -> None:
+    # Three DIGs, two children per run: the first run ends by continuing as new with the
+    # packed plan (patch packed-plan-1); that first run is the fixture.
+    digs = seed_project(recording.emulator.url, [("provider1", "cluster1")] * 3)
+    request = EvacuationRequest(
+        emco_url=recording.emulator.url,
+        source=ClusterRef("provider1", "cluster1"),
+        scope=FleetScope(projects=(digs[0].setup.project,)),
+        max_in_flight=2,
+        children_per_run=2,
+    )
+    async with recording.worker():
+        handle = await recording.client.start_workflow(
+            WORKFLOW_EVACUATE,
+            EvacuationInput(request),
+            id="replay-evacuation-continued",
+            task_queue=TASK_QUEUE,
+            result_type=dict,
+        )
+        done = await result(handle)
+    assert done["counts"]["moved"] == 3
+    first = recording.client.get_workflow_handle(
+        handle.id, run_id=handle.first_execution_run_id, result_type=dict
+    )
+    history = await save(first, "evacuation-continued")
+    assert history.events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
