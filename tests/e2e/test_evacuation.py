@@ -4,6 +4,9 @@ many at once, the failure budget, dry run, pause/resume and abort."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
+import json
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -17,6 +20,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from e2e.helpers import emco_get
+from emco_migrate import cli
 from emco_migrate.devstack import fleet_seed
 from emco_migrate.emcoctl.documents import read_resources
 from emco_migrate.emcomigrate import fleet
@@ -224,8 +228,20 @@ async def test_dry_run_returns_the_plan_and_writes_nothing(
     assert writes == []
 
 
+def status(address: str, *args: str) -> tuple[int, str, str]:
+    """``emco-migrate status ARGS``: exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["status", *args, "--address", address])
+    return code, out.getvalue(), err.getvalue()
+
+
 async def test_pause_holds_new_starts_resume_continues_and_abort_restores(
-    temporal_client: Client, worker: Worker, emulator_reset: Emulator, evacuations: list[Evacuation]
+    temporal_client: Client,
+    temporal_address: str,
+    worker: Worker,
+    emulator_reset: Emulator,
+    evacuations: list[Evacuation],
 ) -> None:
     digs = seed_project(emulator_reset.url, [("provider1", "cluster1")] * 4)
     handle = await evacuate(
@@ -254,6 +270,26 @@ async def test_pause_holds_new_starts_resume_continues_and_abort_restores(
 
     await wait_for(first_done_while_paused, within=60, what="the child in flight to finish")
     assert (await counts())["pending"] == 3  # paused: nothing new started
+    # `status` of a running evacuation: a header and one row per DIG, from its progress.
+    code, out, _ = await asyncio.to_thread(status, temporal_address, handle.id)
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[0] == f"evacuation {handle.id} (RUNNING): running"
+    assert "at most 1 in flight, paused" in lines[1]
+    assert lines[2].startswith("  1 of 4 DIG(s) done: ")
+    assert lines[3].split() == [
+        "DIG",
+        "MOVE",
+        "OUTCOME",
+        "SECONDS",
+        "REASON",
+        "/",
+        "CHILD",
+        "WORKFLOW",
+    ]
+    rows = {line.split()[0]: line.split() for line in lines[4:8]}
+    assert sorted(rows) == sorted(d.key for d in digs)
+    assert sorted(row[4] for row in rows.values()) == ["moved", "pending", "pending", "pending"]
     await handle.signal(SIGNAL_RESUME)
     assert await handle.execute_update(UPDATE_MAX_IN_FLIGHT, 2) == 2
     # Hold the next moves in verification, then abort: the children in flight compensate.
@@ -272,6 +308,17 @@ async def test_pause_holds_new_starts_resume_continues_and_abort_restores(
         if outcomes[dig.key] != "moved":
             assert placed_on(dig) == [("provider1", "cluster1")], outcomes
     assert list(outcomes.values()).count("rolled back") >= 1
+    code, out, _ = await asyncio.to_thread(status, temporal_address, handle.id)
+    assert (code, out.splitlines()[0]) == (0, f"evacuation {handle.id} (COMPLETED): aborted")
+    code, out, _ = await asyncio.to_thread(status, temporal_address, handle.id, "-o", "json")
+    assert (code, json.loads(out)["workflowResult"]) == (0, report)
+    child = next(d["workflowID"] for d in report["digs"] if d["workflowID"])
+    code, out, err = await asyncio.to_thread(status, temporal_address, child, "-o", "table")
+    assert (code, out) == (1, "")
+    assert err.strip().splitlines() == [
+        f"emco-migrate status: error: -o table shows evacuations; {child} runs "
+        "EmcoMigrateWorkflow: use -o json"
+    ]
 
 
 async def test_continue_as_new_keeps_history_bounded_and_moves_each_dig_once(

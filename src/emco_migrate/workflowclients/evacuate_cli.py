@@ -252,17 +252,65 @@ async def watch(handle: WorkflowHandle[Any, dict[str, Any]]) -> dict[str, Any]:
 
 def print_report(report: dict[str, Any]) -> None:
     """A table of DIGs and outcomes, then the skipped ones and the summary."""
-    rows = [
-        (d["dig"], f"{d.get('from') or ''} -> {d['target']}".strip(), d["outcome"], d["reason"])
-        for d in report["digs"]
-    ]
-    if rows:
-        width = max(len(r[0]) for r in rows)
-        for dig, move, outcome, reason in rows:
-            print(f"  {dig:<{width}}  {move:<44} {outcome}{f': {reason}' if reason else ''}")
-    for skipped in report["skipped"]:
-        print(f"  skipped {skipped['dig']}: {skipped['reason']}")
+    for line in report_table(report):
+        print(line)
     print(f"{report['phase']}: {report['message']}")
+
+
+def report_table(report: dict[str, Any]) -> list[str]:
+    """The report's DIGs as a table (DIG, move, outcome, seconds, reason or child workflow
+    ID), then what it left out and the skipped DIGs."""
+    rows = [("DIG", "MOVE", "OUTCOME", "SECONDS", "REASON / CHILD WORKFLOW")]
+    for d in report["digs"]:
+        source = d.get("from") or report.get("source", "")
+        seconds = "" if d.get("seconds") is None else f"{d['seconds']:.1f}"
+        rows.append(
+            (
+                d["dig"],
+                f"{source} -> {d['target']}",
+                d["outcome"],
+                seconds,
+                d["reason"] or d.get("workflowID", ""),
+            )
+        )
+    lines = []
+    if len(rows) > 1:
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            cells[3] = row[3].rjust(widths[3])
+            lines.append("  " + "  ".join([*cells, row[4]]).rstrip())
+    if report.get("digsOmitted"):
+        lines.append(
+            f"  ... and {report['digsOmitted']} moved DIG(s) not listed (-o json: packedDigs)"
+        )
+    for skipped in report["skipped"]:
+        lines.append(f"  skipped {skipped['dig']}: {skipped['reason']}")
+    if report.get("skippedOmitted"):
+        lines.append(f"  ... and {report['skippedOmitted']} more skipped")
+    return lines
+
+
+def report_header(report: dict[str, Any], status: str = "") -> list[str]:
+    """Who, what and how far: the lines above the table."""
+    counts = report["counts"]
+    done = sum(counts[o] for o in ("moved", "rolled back", "failed", "not started"))
+    eta = report.get("etaSeconds")
+    lines = [
+        f"{report['kind']} {report['evacuation']}"
+        + (f" ({status})" if status else "")
+        + f": {report['phase']}",
+        f"  source {report['source']}, EMCO {report['emcoURL']}, "
+        f"at most {report['maxInFlight']} in flight" + (", paused" if report["paused"] else ""),
+        f"  {done} of {sum(counts.values())} DIG(s) done: {report['message']}"
+        + (f"; about {eta:.0f}s left" if eta and report["phase"] == "running" else ""),
+    ]
+    evacuated = report.get("evacuated")
+    if isinstance(evacuated, dict):
+        lines.append(
+            f"  after evacuation {evacuated.get('evacuation', '')}: {evacuated.get('message', '')}"
+        )
+    return lines
 
 
 def exit_code(report: dict[str, Any]) -> int:

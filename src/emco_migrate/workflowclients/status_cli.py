@@ -6,13 +6,16 @@ import argparse
 import asyncio
 import json
 import sys
+from dataclasses import replace
 
 import httpx
 
-from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE, QUERY_PROGRESS
+from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE, QUERY_PROGRESS, WORKFLOW_EVACUATE
+from emco_migrate.errors import UserError
 from emco_migrate.temporal_connection import TemporalSettings, connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
 from emco_migrate.workflowclients.errors import NoWorkerPolling
+from emco_migrate.workflowclients.evacuate_cli import report_header, report_table
 from emco_migrate.workflowclients.inspection import (
     StatusRequest,
     WorkflowStatus,
@@ -56,6 +59,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "(workflowQueryResult); not sent when no worker polls the workflow's task queue"
         ),
     )
+    parser.add_argument(
+        "-o",
+        "--output",
+        choices=("json", "table"),
+        default=None,
+        help=(
+            "json: the EMCO-shaped status document; table: an evacuation's counts and DIGs "
+            "(default: table for an evacuation, json for a migration)"
+        ),
+    )
     add_temporal_arguments(parser)
 
 
@@ -84,9 +97,37 @@ def run(args: argparse.Namespace) -> int:
         # (and exit status 1) follow as for any failed query.
         print(json.dumps(err.report.to_report(), indent=2))
         raise
+    if status.workflow_type == WORKFLOW_EVACUATE and args.output != "json":
+        return print_evacuation(args, request, status)
+    if args.output == "table":
+        raise UserError(
+            f"-o table shows evacuations; {args.workflow_id} runs {status.workflow_type}: "
+            "use -o json"
+        )
     print(json.dumps(status.to_report(), indent=2))
     if status.warning is not None:
         print(f"emco-migrate status: warning: {status.warning}", file=sys.stderr)
+    if args.wait and not status.has_result:
+        raise ended_without_result(status)
+    return 0
+
+
+def print_evacuation(
+    args: argparse.Namespace, request: StatusRequest, status: WorkflowStatus
+) -> int:
+    """An evacuation's header and table, from its result or (still running, or closed
+    without a result) its progress query."""
+    report = status.result if status.has_result else None
+    if report is None:
+        queried = replace(request, query_type=QUERY_PROGRESS, wait=False)
+        report = asyncio.run(inspect(temporal_settings(args), queried)).query_result
+    if not isinstance(report, dict) or "counts" not in report:
+        raise UserError(f"{args.workflow_id}: the evacuation gave no report")
+    state = status.status.name if status.status else ""
+    for line in [*report_header(report, state), *report_table(report)]:
+        print(line)
+    if status.failure:
+        print(f"  closed: {status.failure}")
     if args.wait and not status.has_result:
         raise ended_without_result(status)
     return 0

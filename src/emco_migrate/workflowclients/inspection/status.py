@@ -102,6 +102,7 @@ async def get_status(
             pending_activities(description.raw_description.pending_activities) if running else ()
         ),
         no_worker=no_worker,
+        workflow_type=description.workflow_type,
     )
     if not request.query_type:
         return found

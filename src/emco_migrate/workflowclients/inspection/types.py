@@ -71,6 +71,7 @@ class WorkflowStatus:
     activities: tuple[PendingActivity, ...] = ()
     no_worker: str | None = None
     query_error: str | None = None
+    workflow_type: str = ""
 
     @property
     def activity(self) -> PendingActivity | None:
