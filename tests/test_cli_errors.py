@@ -147,6 +147,7 @@ def test_state_dir_that_cannot_be_created(forbidden_dir: Path) -> None:
         (["--cluster", "p1/c1", "--max-in-flight", "0"], "maxInFlight: must be 1..1000"),
         (["--cluster", "p1/c1", "--failure-budget", "150%"], "failureBudget: '150%' is not"),
         (["--cluster", "p1/c1", "--window-end", "saturday"], "windowEnd: 'saturday' is not"),
+        (["--cluster", "p1/c1", "--write-settle", "7200"], "writeSettleSeconds: must be 0..3600"),
         (["--cluster", "p1/c1", "--emco-url", "http://u:p@emco"], "--emco-url: "),
     ],
 )

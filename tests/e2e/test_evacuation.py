@@ -181,8 +181,8 @@ async def test_the_failure_budget_stops_new_starts_and_says_so(
     temporal_client: Client, worker: Worker, emulator_reset: Emulator, evacuations: list[Evacuation]
 ) -> None:
     digs = seed_project(emulator_reset.url, [("provider1", "cluster1")] * 6)
-    for dig in digs[:3]:  # their app-intent PUT is refused: the migration fails before a write
-        emulator_reset.add_fault(f"{dig.setup.app_intent_path}$", 422, method="PUT", count=100)
+    for dig in digs[:3]:  # their /update is refused after the app intent was written
+        emulator_reset.add_fault(f"{dig.setup.dig_path}/update$", 422, method="POST", count=100)
     handle = await evacuate(
         temporal_client,
         worker,
@@ -192,16 +192,19 @@ async def test_the_failure_budget_stops_new_starts_and_says_so(
         max_in_flight=1,
         failure_budget="2",
         target=ClusterRef("provider2", "cluster2"),
+        write_settle_seconds=1,  # how long each rollback waits for a late /update
     )
     report = await handle.result()
     outcomes = {k: (d["outcome"], d["reason"]) for k, d in by_key(report).items()}
-    for dig in digs[:3]:
-        assert outcomes[dig.key][0] == "failed", outcomes[dig.key]
+    for dig in digs[:3]:  # each moved its app intent, then restored it
+        assert outcomes[dig.key][0] == "rolled back", outcomes[dig.key]
         assert placed_on(dig) == [("provider1", "cluster1")]
+        puts = emulator_reset.requests("PUT", f"{dig.setup.app_intent_path}$")
+        assert len(puts) == 2, puts
     for dig in digs[3:]:
         assert outcomes[dig.key] == ("not started", "not started: failure budget (2) exhausted")
         assert placed_on(dig) == [("provider1", "cluster1")]
-    assert report["counts"]["failed"] == 3
+    assert report["counts"]["rolled back"] == 3
 
 
 async def test_dry_run_returns_the_plan_and_writes_nothing(

@@ -113,6 +113,7 @@ def test_closing_marks_only_the_pending_and_eta_uses_the_mean_duration() -> None
         ({"window_end": "tomorrow"}, "windowEnd"),
         ({"start_at": "2026-12-02T02:00:00"}, "startAt"),  # no UTC offset
         ({"emco_url": ""}, "emcoURL"),
+        ({"write_settle_seconds": -1}, "writeSettleSeconds"),
     ],
 )
 def test_requests_are_checked_naming_the_field(change: dict[str, object], field: str) -> None:

@@ -83,6 +83,7 @@ class EvacuationRequest:
     failure_budget: str = "10%"
     strategy: str = Strategy.DIRECT.value
     verify_timeout_seconds: int = 600
+    write_settle_seconds: int = param_schema.DEFAULT_WRITE_SETTLE_SECONDS
     dry_run: bool = False
     start_at: str = ""  # ISO 8601 with an offset; "" = now
     window_end: str = ""  # ISO 8601 with an offset; "" = no end
@@ -103,6 +104,9 @@ class EvacuationRequest:
         bounds = param_schema.BY_NAME["verifyTimeoutSeconds"]  # what each child accepts
         if not bounds.minimum <= self.verify_timeout_seconds <= bounds.maximum:
             raise ParamError("verifyTimeoutSeconds", f"must be {bounds.minimum}..{bounds.maximum}")
+        settle = param_schema.BY_NAME["writeSettleSeconds"]
+        if not settle.minimum <= self.write_settle_seconds <= settle.maximum:
+            raise ParamError("writeSettleSeconds", f"must be {settle.minimum}..{settle.maximum}")
         if self.children_per_run < 1:
             raise ParamError("childrenPerRun", "must be at least 1")
         times = (("startAt", self.start_at), ("windowEnd", self.window_end))
@@ -174,6 +178,7 @@ def child_input(request: EvacuationRequest, entry: DigEntry) -> Any:
         "apps": ",".join(entry.apps),
         "strategy": request.strategy,
         "verifyTimeoutSeconds": str(request.verify_timeout_seconds),
+        "writeSettleSeconds": str(request.write_settle_seconds),
     }
     if request.dcm_url:
         params["dcmURL"] = request.dcm_url

@@ -20,7 +20,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from emco_migrate.emcomigrate import fleet
+from emco_migrate.emcomigrate import fleet, param_schema
 from emco_migrate.emcomigrate.endpoints import UrlRefused, base_url
 from emco_migrate.emcomigrate.evacuation import EvacuationInput, EvacuationRequest
 from emco_migrate.emcomigrate.fleet import DigEntry, DigOutcome, FleetScope
@@ -86,6 +86,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--failure-budget", default="10%", metavar="N|P%")
     parser.add_argument("--strategy", default=Strategy.DIRECT.value, choices=list(Strategy))
     parser.add_argument("--verify-timeout", type=int, default=600, metavar="SECONDS")
+    parser.add_argument(
+        "--write-settle",
+        type=int,
+        default=param_schema.DEFAULT_WRITE_SETTLE_SECONDS,
+        metavar="SECONDS",
+        help="how long each migration waits for a write it gave up on (writeSettleSeconds)",
+    )
     parser.add_argument("--start-at", default="", metavar="ISO8601")
     parser.add_argument("--window-end", default="", metavar="ISO8601")
     parser.add_argument("--failback-at", default="", metavar="ISO8601", help="move back then")
@@ -118,6 +125,7 @@ def request_from(args: argparse.Namespace) -> EvacuationRequest:
             failure_budget=args.failure_budget,
             strategy=args.strategy,
             verify_timeout_seconds=args.verify_timeout,
+            write_settle_seconds=args.write_settle,
             dry_run=args.dry_run,
             start_at=args.start_at,
             window_end=args.window_end,

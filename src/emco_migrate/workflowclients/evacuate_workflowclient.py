@@ -16,7 +16,11 @@ from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy, UrlRefused, base_u
 from emco_migrate.emcomigrate.evacuation import EvacuationInput, EvacuationRequest
 from emco_migrate.emcomigrate.fleet import FleetScope
 from emco_migrate.emcomigrate.names import ALL_ACTIVITIES, TASK_QUEUE, WORKFLOW_EVACUATE
-from emco_migrate.emcomigrate.param_schema import FIELD_PREFIX, unknown_key
+from emco_migrate.emcomigrate.param_schema import (
+    DEFAULT_WRITE_SETTLE_SECONDS,
+    FIELD_PREFIX,
+    unknown_key,
+)
 from emco_migrate.emcomigrate.types import ClusterRef, ParamError
 from emco_migrate.wire.temporal import TemporalSpec
 from emco_migrate.workflowclients.errors import InvalidSpec, WorkflowAlreadyRunning
@@ -28,8 +32,8 @@ from emco_migrate.workflowclients.start_options import StartSettings, start_sett
 KEYS = (
     "emcoURL", "dcmURL", "clusterProvider", "clusterName", "targetClusterProvider",
     "targetClusterName", "exclude", "projects", "compositeApps", "digs", "maxInFlight",
-    "failureBudget", "strategy", "verifyTimeoutSeconds", "startAt", "windowEnd", "failbackAt",
-    "dryRun",
+    "failureBudget", "strategy", "verifyTimeoutSeconds", "writeSettleSeconds", "startAt",
+    "windowEnd", "failbackAt", "dryRun",
 )  # fmt: skip
 
 
@@ -101,6 +105,7 @@ def evacuation_request(
         failure_budget=params.get("failureBudget", "10%"),
         strategy=params.get("strategy", "direct"),
         verify_timeout_seconds=_int(params, "verifyTimeoutSeconds", 600),
+        write_settle_seconds=_int(params, "writeSettleSeconds", DEFAULT_WRITE_SETTLE_SECONDS),
         dry_run=dry_run == "true",
         start_at=params.get("startAt", ""),
         window_end=params.get("windowEnd", ""),
