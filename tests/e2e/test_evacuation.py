@@ -37,7 +37,7 @@ from emco_migrate.emcomigrate.names import (
 )
 from emco_migrate.emcomigrate.types import ClusterRef
 from emco_migrate.temporal_connection import TemporalSettings
-from emco_migrate.workflowclients.evacuate_cli import failback_input
+from emco_migrate.workflowclients.evacuate_cli import exit_code, failback_input
 from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
 from support.emulator import Emulator
 from support.fleet import FleetDig, moved_entries, placed_on, seed_project
@@ -621,3 +621,115 @@ async def test_a_window_that_closes_mid_run_leaves_the_rest_not_started(
     for dig, (outcome, _) in zip(digs, outcomes, strict=True):
         expected = ("provider2", "cluster2") if outcome == "moved" else ("provider1", "cluster1")
         assert placed_on(dig) == [expected]
+
+
+async def test_an_evacuation_under_ten_percent_503s_moves_every_dig_once(
+    temporal_client: Client, worker: Worker, emulator_reset: Emulator, evacuations: list[Evacuation]
+) -> None:
+    """EMCO behind a mesh: one request in ten, on every endpoint (discovery's walk, the
+    moves, the status polls), is answered 503."""
+    digs = seed_project(emulator_reset.url, [("provider1", "cluster1")] * 12)
+    emulator_reset.clear_requests()
+    emulator_reset.add_fault("^/v2/", 503, rate=0.1, seed=12)
+    handle = await evacuate(
+        temporal_client,
+        worker,
+        evacuations,
+        [digs[0].setup.project],
+        emco_url=emulator_reset.url,
+        max_in_flight=4,
+        failure_budget="0",
+        target=ClusterRef("provider3", "cluster3"),
+        write_settle_seconds=2,  # a 503 answers at once: no late write can follow it
+    )
+    report = await handle.result()
+    hits = sum(f.hits for f in emulator_reset.faults())
+    emulator_reset.clear_faults()
+    assert hits >= 10, "the fault should have answered some requests"
+    assert {d["outcome"] for d in report["digs"]} == {"moved"}, report["message"]
+    assert len(report["digs"]) == 12
+    updates = Counter(
+        e["path"].removesuffix("/update")
+        for e in emulator_reset.requests("POST", r".*/update$")
+        if e["status"] is not None and e["status"] < 300
+    )
+    assert updates == Counter({d.seeded.dig_path: 1 for d in digs})
+    for dig in digs:
+        assert placed_on(dig) == [("provider3", "cluster3")]
+
+
+async def test_two_evacuations_over_the_same_digs_never_both_claim_one(
+    temporal_client: Client, worker: Worker, emulator_reset: Emulator, evacuations: list[Evacuation]
+) -> None:
+    """Two operators evacuate cluster1 at once, one to cluster2 and one to cluster3: each DIG
+    is moved by at most one of them, and what each reports is what EMCO holds."""
+    digs = seed_project(emulator_reset.url, [("provider1", "cluster1")] * 6)
+    scope = [digs[0].setup.project]
+    common: dict[str, Any] = {"emco_url": emulator_reset.url, "max_in_flight": 3}
+    common["failure_budget"] = "100%"
+    common["write_settle_seconds"] = 1
+    to2 = await evacuate(
+        temporal_client, worker, evacuations, scope, target=ClusterRef("provider2", "cluster2"),
+        **common,
+    )  # fmt: skip
+    to3 = await evacuate(
+        temporal_client, worker, evacuations, scope, target=ClusterRef("provider3", "cluster3"),
+        **common,
+    )  # fmt: skip
+    reports = [by_key(await to2.result()), by_key(await to3.result())]
+    for dig in digs:
+        claims = [r[dig.key] for r in reports if dig.key in r and r[dig.key]["outcome"] == "moved"]
+        where = placed_on(dig)
+        assert len(claims) <= 1, (dig.key, where, [(c["target"], c["workflowID"]) for c in claims])
+        if claims:
+            provider, _, cluster = claims[0]["target"].partition("+")
+            assert where == [(provider, cluster)], (dig.key, claims, where)
+        else:  # neither moved it: it is where it was
+            assert where == [("provider1", "cluster1")], (dig.key, reports)
+        for report in reports:
+            if dig.key in report and report[dig.key]["outcome"] != "moved":
+                assert report[dig.key]["reason"], report[dig.key]
+
+    # Run at once, they met on every DIG: the second to reach one was refused by name.
+    for report in reports:
+        for entry in report.values():
+            if entry["outcome"] != "moved":
+                assert "is already being migrated by run" in entry["reason"], entry
+
+
+async def test_an_evacuation_that_finds_its_dig_moved_since_discovery_reports_it_unchanged(
+    temporal_client: Client, worker: Worker, emulator_reset: Emulator, evacuations: list[Evacuation]
+) -> None:
+    """One evacuation discovers and is paused; another moves the DIGs meanwhile. Resumed,
+    the first reports each DIG "unchanged" (nothing of it left on the source) and writes
+    nothing, instead of claiming a move it did not make."""
+    digs = seed_project(emulator_reset.url, [("provider1", "cluster1")] * 3)
+    scope = [digs[0].setup.project]
+    late = await evacuate(
+        temporal_client, worker, evacuations, scope, emco_url=emulator_reset.url,
+        target=ClusterRef("provider3", "cluster3"),
+    )  # fmt: skip
+    await late.signal(SIGNAL_PAUSE)
+
+    async def planned_and_held() -> bool:
+        progress: dict[str, Any] = await late.query(QUERY_PROGRESS)
+        return bool(progress["counts"]["pending"] == 3 and progress["phase"] == "running")
+
+    await wait_for(planned_and_held, within=30, what="the paused evacuation to hold its plan")
+    assert (await late.query(QUERY_PROGRESS))["counts"]["running"] == 0
+    first = await evacuate(
+        temporal_client, worker, evacuations, scope, emco_url=emulator_reset.url,
+        target=ClusterRef("provider2", "cluster2"),
+    )  # fmt: skip
+    assert (await first.result())["counts"]["moved"] == 3
+    emulator_reset.clear_requests()
+    await late.signal(SIGNAL_RESUME)
+    report = await late.result()
+    assert report["counts"]["unchanged"] == 3
+    for entry in report["digs"]:
+        assert entry["outcome"] == "unchanged"
+        assert entry["reason"] == "no selected app runs on provider1+cluster1: nothing to migrate"
+    assert report["message"].startswith("0 moved, 3 unchanged, ")
+    assert emulator_reset.requests() == []  # nothing written
+    assert all(placed_on(d) == [("provider2", "cluster2")] for d in digs)
+    assert exit_code(report) == 0

@@ -23,7 +23,10 @@ RECORDED = sorted(HISTORIES.glob("*.json"))
 
 
 def load(path: Path) -> WorkflowHistory:
-    return WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
+    # The ID it was recorded under (an evacuation's child IDs derive from it), also for a
+    # history kept as <path>.before-<patch>.json.
+    name = path.stem.split(".before-")[0]
+    return WorkflowHistory.from_json(f"replay-{name}", path.read_text())
 
 
 def replayer(workflows: list[type]) -> Replayer:

@@ -60,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_EVACUATE,
         WORKFLOW_NAME,
     )
+    from emco_migrate.emcomigrate.progress import Phase
     from emco_migrate.emcomigrate.types import ClusterRef, ParamError, Strategy
     from emco_migrate.wire.temporal import WorkflowParamsSpec, workflow_input
 
@@ -67,6 +68,10 @@ CHILDREN_PER_RUN = 200
 # Continue-as-new, the failback's input and its check carry the plan packed (`fleet.pack`);
 # runs before this patch carried it as plain lists.
 PATCH_PACKED_PLAN = "packed-plan-1"
+# A child that ended "no-op" (nothing of its DIG left on the source) is reported
+# "unchanged", not "moved"; and a pause or maxInFlight change that arrives before the run
+# starts is kept. Runs before this patch reported such a child moved and dropped those.
+PATCH_EVACUATION_2 = "evacuation-2"
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,8 @@ class EmcoEvacuateWorkflow:
         self._evacuation: dict[str, Any] | None = None
         self._failback_now = False
         self._failback_cancelled = False
+        self._no_op_unchanged = False
+        self._early_max_in_flight: int | None = None
 
     @workflow.signal(name=SIGNAL_PAUSE)
     def pause(self) -> None:
@@ -241,6 +248,8 @@ class EmcoEvacuateWorkflow:
     def set_max_in_flight(self, value: int) -> int:
         """Change how many children may run at once; returns the new limit."""
         self._max_in_flight = value
+        if self._request is None:  # before the run started: the run must not overwrite it
+            self._early_max_in_flight = value
         self._changed = True
         return value
 
@@ -260,14 +269,18 @@ class EmcoEvacuateWorkflow:
     async def run(self, value: EvacuationInput) -> dict[str, Any]:
         """Discover, plan, then move the DIGs under the window, budget and in-flight limit."""
         request = self._request = value.request
+        self._no_op_unchanged = fixed = workflow.patched(PATCH_EVACUATION_2)
         try:
             request.check()
         except ParamError as err:
             raise ApplicationError(
                 str(err), type=ErrorType.INVALID_PARAMS, non_retryable=True
             ) from None
-        self._max_in_flight = value.max_in_flight or request.max_in_flight
-        self._paused = value.paused
+        if fixed and self._early_max_in_flight is not None:
+            self._max_in_flight = self._early_max_in_flight
+        else:
+            self._max_in_flight = value.max_in_flight or request.max_in_flight
+        self._paused = value.paused or (fixed and self._paused)
         self._failback, self._evacuation = value.failback_entries(), value.evacuation
         carried = value.carried()
         if carried is None and self._failback is not None:
@@ -455,7 +468,9 @@ class EmcoEvacuateWorkflow:
     async def _watch(self, entry: DigEntry, handle: Any) -> None:
         outcome, reason = DigOutcome.MOVED, ""
         try:
-            await handle
+            result = await handle
+            if self._no_op_unchanged and (note := _nothing_moved(result)) is not None:
+                outcome, reason = DigOutcome.UNCHANGED, note
         except ChildWorkflowError as err:
             outcome, reason = _child_outcome(err)
         except asyncio.CancelledError:
@@ -469,8 +484,11 @@ class EmcoEvacuateWorkflow:
     def _summary(self) -> str:
         c = fleet.counts(self._entries)
         paused = " (paused)" if self._paused and self._phase == "running" else ""
+        unchanged = c[DigOutcome.UNCHANGED]
         return (
-            f"{c[DigOutcome.MOVED]} moved, {c[DigOutcome.RUNNING]} in flight, "
+            f"{c[DigOutcome.MOVED]} moved, "
+            + (f"{unchanged} unchanged, " if unchanged else "")
+            + f"{c[DigOutcome.RUNNING]} in flight, "
             f"{c[DigOutcome.PENDING]} pending, {c[DigOutcome.ROLLED_BACK]} rolled back, "
             f"{c[DigOutcome.FAILED]} failed, {c[DigOutcome.NOT_STARTED]} not started{paused}"
         )
@@ -504,6 +522,13 @@ class EmcoEvacuateWorkflow:
         if self._evacuation is not None:
             report["evacuated"] = self._evacuation
         return report
+
+
+def _nothing_moved(result: Any) -> str | None:
+    """Why a child that completed wrote nothing (its no-op message), or None if it moved."""
+    if isinstance(result, dict) and result.get("phase") == Phase.NO_OP.value:
+        return str(result.get("message") or "nothing to do")
+    return None
 
 
 def _child_outcome(err: ChildWorkflowError) -> tuple[DigOutcome, str]:

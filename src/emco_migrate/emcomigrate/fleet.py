@@ -41,12 +41,17 @@ class DigOutcome(enum.StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     MOVED = "moved"
+    # The child found nothing of the DIG left on the source (someone moved it since
+    # discovery) or everything already on the target, and wrote nothing.
+    UNCHANGED = "unchanged"
     ROLLED_BACK = "rolled back"
     FAILED = "failed"
     NOT_STARTED = "not started"
 
 
-FINISHED = frozenset({DigOutcome.MOVED, DigOutcome.ROLLED_BACK, DigOutcome.FAILED})
+FINISHED = frozenset(
+    {DigOutcome.MOVED, DigOutcome.UNCHANGED, DigOutcome.ROLLED_BACK, DigOutcome.FAILED}
+)
 FAILURES = frozenset({DigOutcome.ROLLED_BACK, DigOutcome.FAILED})
 
 

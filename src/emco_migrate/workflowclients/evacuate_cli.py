@@ -302,7 +302,8 @@ def report_table(report: dict[str, Any]) -> list[str]:
 def report_header(report: dict[str, Any], status: str = "") -> list[str]:
     """Who, what and how far: the lines above the table."""
     counts = report["counts"]
-    done = sum(counts[o] for o in ("moved", "rolled back", "failed", "not started"))
+    finished = ("moved", "unchanged", "rolled back", "failed", "not started")
+    done = sum(counts.get(o, 0) for o in finished)
     eta = report.get("etaSeconds")
     lines = [
         f"{report['kind']} {report['evacuation']}"
@@ -322,11 +323,12 @@ def report_header(report: dict[str, Any], status: str = "") -> list[str]:
 
 
 def exit_code(report: dict[str, Any]) -> int:
-    """0 when every selected DIG moved (or nothing had to), or a dry run; else 1."""
+    """0 when every selected DIG moved or had nothing left to move (or none was selected),
+    or a dry run; else 1."""
     if report["phase"] == "dry run":
         return 0
     counts = report["counts"]
-    return 0 if counts["moved"] == sum(counts.values()) else 1
+    return 0 if counts["moved"] + counts.get("unchanged", 0) == sum(counts.values()) else 1
 
 
 async def control(args: argparse.Namespace) -> int:
