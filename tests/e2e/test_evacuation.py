@@ -219,13 +219,15 @@ async def test_dry_run_returns_the_plan_and_writes_nothing(
         [digs[0].setup.project],
         emco_url=emulator_reset.url,
         dry_run=True,
+        priority=("*/dig-002",),
     )
     report = await handle.result()
     assert report["phase"] == "dry run"
+    # dig-002 first (the priority glob), then by key; auto targets in that order.
     assert [(d["dig"], d["outcome"], d["target"]) for d in report["digs"]] == [
-        (digs[0].key, "pending", "provider2+cluster2"),
-        (digs[1].key, "pending", "provider3+cluster3"),
         (digs[2].key, "pending", "provider2+cluster2"),
+        (digs[0].key, "pending", "provider3+cluster3"),
+        (digs[1].key, "pending", "provider2+cluster2"),
     ]
     writes = [r for r in emulator_reset.requests() if r["method"] != "GET"]
     assert writes == []

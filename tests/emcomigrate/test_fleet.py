@@ -146,3 +146,12 @@ def test_a_ten_thousand_dig_discovery_packs_into_one_payload() -> None:
     found = Discovery(placed=((C1, 20_000),), packed_digs=packed)
     assert found.records() == records
     assert len(fleet.plan(found, C1, None).entries) == 10_000
+
+
+def test_priority_globs_order_the_plan_and_get_first_pick_of_targets() -> None:
+    found = Discovery(tuple(record(d) for d in ("a-core", "b-edge", "c-core", "d-ran", "e-edge")))
+    planned = fleet.plan(found, C1, None, priority=("*/d-ran", "*-edge"))
+    assert [e.dig for e in planned.entries] == ["d-ran", "b-edge", "e-edge", "a-core", "c-core"]
+    assert planned.entries[0].target == C2  # first in line, first pick (a tie: smaller name)
+    unordered = fleet.plan(found, C1, None)
+    assert [e.dig for e in unordered.entries] == ["a-core", "b-edge", "c-core", "d-ran", "e-edge"]

@@ -82,6 +82,7 @@ class EvacuationRequest:
     source: ClusterRef
     target: ClusterRef | None = None  # None: the `auto` rule of `fleet`
     exclude: tuple[ClusterRef, ...] = ()
+    priority: tuple[str, ...] = ()  # globs over project/compositeApp/version/dig: these first
     scope: FleetScope = field(default_factory=FleetScope)
     dcm_url: str = ""
     max_in_flight: int = 10
@@ -369,7 +370,9 @@ class EmcoEvacuateWorkflow:
             heartbeat_timeout=timedelta(seconds=60),
             retry_policy=RetryPolicy(maximum_attempts=5, non_retryable_error_types=[]),
         )
-        planned = fleet.plan(discovery, request.source, request.target, request.exclude)
+        planned = fleet.plan(
+            discovery, request.source, request.target, request.exclude, request.priority
+        )
         self._entries, self._skipped = list(planned.entries), planned.skipped
 
     async def _move(self, request: EvacuationRequest, value: EvacuationInput) -> None:

@@ -184,13 +184,21 @@ def plan(
     source: ClusterRef,
     target: ClusterRef | None,
     exclude: Sequence[ClusterRef] = (),
+    priority: Sequence[str] = (),
 ) -> FleetPlan:
     """Select every Instantiated DIG with an app intent on ``source`` and give it a target:
-    ``target``, or (None) the `auto` rule of this module's docstring. Stable order: by key."""
+    ``target``, or (None) the `auto` rule of this module's docstring. Stable order: the DIGs
+    whose key matches the first of the ``priority`` globs, then the second's, ..., then the
+    rest; by key within each group (targets are chosen in that order too)."""
     load = Counter(dict(discovery.placed))
     entries: list[DigEntry] = []
     skipped: list[Skipped] = []
-    for record in sorted(discovery.records(), key=lambda r: r.key):
+
+    def rank(record: DigRecord) -> tuple[int, str]:
+        matched = (i for i, g in enumerate(priority) if fnmatch.fnmatchcase(record.key, g))
+        return next(matched, len(priority)), record.key
+
+    for record in sorted(discovery.records(), key=rank):
         if record.state != "Instantiated":
             skipped.append(Skipped(record.key, f"not instantiated ({record.state or 'no state'})"))
             continue

@@ -82,6 +82,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", action="append", default=[], metavar="NAME")
     parser.add_argument("--composite-app", action="append", default=[], metavar="NAME")
     parser.add_argument("--dig", action="append", default=[], metavar="GLOB")
+    parser.add_argument(
+        "--priority",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="move DIGs whose PROJECT/APP/VERSION/DIG matches first (repeat: in that order)",
+    )
     parser.add_argument("--max-in-flight", type=int, default=10, metavar="N")
     parser.add_argument("--failure-budget", default="10%", metavar="N|P%")
     parser.add_argument("--strategy", default=Strategy.DIRECT.value, choices=list(Strategy))
@@ -120,6 +127,7 @@ def request_from(args: argparse.Namespace) -> EvacuationRequest:
             source=cluster_ref("--cluster", args.cluster),
             target=None if args.to == "auto" else cluster_ref("--to", args.to),
             exclude=tuple(cluster_ref("--exclude", e) for e in args.exclude),
+            priority=tuple(args.priority),
             scope=FleetScope(tuple(args.project), tuple(args.composite_app), tuple(args.dig)),
             max_in_flight=args.max_in_flight,
             failure_budget=args.failure_budget,

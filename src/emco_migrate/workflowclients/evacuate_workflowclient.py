@@ -31,7 +31,7 @@ from emco_migrate.workflowclients.start_options import StartSettings, start_sett
 # Every key this client reads (all strings, as EMCO's activityParams are).
 KEYS = (
     "emcoURL", "dcmURL", "clusterProvider", "clusterName", "targetClusterProvider",
-    "targetClusterName", "exclude", "projects", "compositeApps", "digs", "maxInFlight",
+    "targetClusterName", "exclude", "priority", "projects", "compositeApps", "digs", "maxInFlight",
     "failureBudget", "strategy", "verifyTimeoutSeconds", "writeSettleSeconds", "startAt",
     "windowEnd", "failbackAt", "dryRun",
 )  # fmt: skip
@@ -96,6 +96,7 @@ def evacuation_request(
             else None
         ),
         exclude=tuple(_cluster("exclude", c) for c in _list(params.get("exclude", ""))),
+        priority=_list(params.get("priority", "")),
         scope=FleetScope(
             _list(params.get("projects", "")),
             _list(params.get("compositeApps", "")),
