@@ -273,50 +273,40 @@ async def test_compensation_after_crash(recording: Recording) -> None:
     assert (started.identity, started.attempt >= 2) == ("worker-after-crash", True)
 
 
-async def test_evacuation(recording: Recording) -> None:
-    # Three DIGs on cluster1, two at a time: the sliding window, children and their ends.
+async def evacuate_three(recording: Recording, name: str, **fields: Any) -> Handle:
+    """Evacuate three DIGs on cluster1, two at a time; the handle once all three moved.
+    The workflow ID is ``replay-<name>``: child IDs derive from it, so it is the one
+    test_replay loads the history as."""
     digs = seed_project(recording.emulator.url, [("provider1", "cluster1")] * 3)
     request = EvacuationRequest(
         emco_url=recording.emulator.url,
         source=ClusterRef("provider1", "cluster1"),
         scope=FleetScope(projects=(digs[0].setup.project,)),
         max_in_flight=2,
+        **fields,
     )
     async with recording.worker():
         handle = await recording.client.start_workflow(
             WORKFLOW_EVACUATE,
             EvacuationInput(request),
-            # Child IDs derive from this ID, so it is the one test_replay loads the history as.
-            id="replay-evacuation",
+            id=f"replay-{name}",
             task_queue=TASK_QUEUE,
             result_type=dict,
         )
         done = await result(handle)
     assert done["counts"]["moved"] == 3
-    await save(handle, "evacuation")
+    return handle
+
+
+async def test_evacuation(recording: Recording) -> None:
+    # The sliding window, children and their ends.
+    await save(await evacuate_three(recording, "evacuation"), "evacuation")
 
 
 async def test_evacuation_continued(recording: Recording) -> None:
-    # Three DIGs, two children per run: the first run ends by continuing as new with the
-    # packed plan (patch packed-plan-1); that first run is the fixture.
-    digs = seed_project(recording.emulator.url, [("provider1", "cluster1")] * 3)
-    request = EvacuationRequest(
-        emco_url=recording.emulator.url,
-        source=ClusterRef("provider1", "cluster1"),
-        scope=FleetScope(projects=(digs[0].setup.project,)),
-        max_in_flight=2,
-        children_per_run=2,
-    )
-    async with recording.worker():
-        handle = await recording.client.start_workflow(
-            WORKFLOW_EVACUATE,
-            EvacuationInput(request),
-            id="replay-evacuation-continued",
-            task_queue=TASK_QUEUE,
-            result_type=dict,
-        )
-        done = await result(handle)
-    assert done["counts"]["moved"] == 3
+    # Two children per run: the first run ends by continuing as new with the packed plan
+    # (patch packed-plan-1); that first run is the fixture.
+    handle = await evacuate_three(recording, "evacuation-continued", children_per_run=2)
     first = recording.client.get_workflow_handle(
         handle.id, run_id=handle.first_execution_run_id, result_type=dict
     )
