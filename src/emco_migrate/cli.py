@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn, Protocol
 
-from emco_migrate import __version__
+from emco_migrate import __version__, logs
 from emco_migrate.errors import UserError
 
 
@@ -92,6 +91,15 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
         choices=LOG_LEVELS,
         help=f"log level for diagnostic output on stderr (default: {LOG_LEVEL_VARIABLE} or INFO)",
     )
+    parser.add_argument(
+        "--log-format",
+        default=os.environ.get(logs.LOG_FORMAT_VARIABLE, "text").lower(),
+        choices=logs.FORMATS,
+        help=(
+            "text lines, or one JSON object per line with the workflow and run IDs as fields "
+            f"(default: {logs.LOG_FORMAT_VARIABLE} or text)"
+        ),
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, summary in SUMMARIES.items():
@@ -123,25 +131,29 @@ def exit_now(code: int) -> NoReturn:
 
 def entry() -> NoReturn:
     """The ``emco-migrate`` console script."""
-    exit_now(main())
+    exit_now(main(own_process=True))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code."""
+def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int:
+    """Run the CLI; returns the process exit code. ``own_process``: the process is this
+    command's alone (the console script), so it may set Temporal's default runtime."""
     argv = list(sys.argv[1:] if argv is None else argv)
     selected = _selected_command(argv)
     parser = build_parser(selected)
     args = parser.parse_args(argv)
     if args.log_level not in LOG_LEVELS:
         parser.error(f"{LOG_LEVEL_VARIABLE}={args.log_level} is not one of {', '.join(LOG_LEVELS)}")
-    logging.basicConfig(
-        level=getattr(logging, args.log_level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if args.log_level != "DEBUG":
-        # httpx logs every request at INFO; our own messages say what matters.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.log_format not in logs.FORMATS:
+        parser.error(
+            f"{logs.LOG_FORMAT_VARIABLE}={args.log_format} is not one of {', '.join(logs.FORMATS)}"
+        )
+    logs.configure(args.log_level, args.log_format, own_process=own_process)
+    if own_process:
+        # Temporal's core logs through Python's logging, in the configured format (a worker
+        # that serves metrics makes a runtime of its own with the same telemetry).
+        from temporalio.runtime import Runtime
+
+        Runtime.set_default(Runtime(telemetry=logs.telemetry()))
     try:
         return _load(args.command).run(args)
     except UserError as err:

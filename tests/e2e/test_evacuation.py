@@ -463,6 +463,8 @@ async def test_failback_at_returns_every_moved_dig_and_skips_one_changed_by_hand
     temporal_client: Client, worker: Worker, emulator: Emulator, evacuations: list[Evacuation]
 ) -> None:
     digs = seed_project(emulator.url, [("provider1", "cluster1")] * 3)
+    # The evacuation's window closes before the failback: it bounds the evacuation only.
+    window_end = datetime.now(UTC) + timedelta(seconds=12)
     handle = await evacuate(
         temporal_client,
         worker,
@@ -470,6 +472,7 @@ async def test_failback_at_returns_every_moved_dig_and_skips_one_changed_by_hand
         [digs[0].setup.project],
         emco_url=emulator.url,
         target=ClusterRef("provider2", "cluster2"),
+        window_end=window_end.isoformat(),
         failback_at="2099-01-01T00:00:00Z",
     )
 
@@ -480,6 +483,11 @@ async def test_failback_at_returns_every_moved_dig_and_skips_one_changed_by_hand
     await wait_for(waiting_for_failback, within=60, what="the evacuation to wait for failback")
     assert all(placed_on(d) == [("provider2", "cluster2")] for d in digs)
     put_intent(digs[1], "provider3", "cluster3")  # changed since the evacuation
+
+    async def window_closed() -> bool:
+        return datetime.now(UTC) > window_end + timedelta(seconds=1)
+
+    await wait_for(window_closed, within=30, what="the evacuation's window to close")
     await handle.signal(SIGNAL_FAILBACK_NOW)  # brought forward from 2099
     report = await handle.result()
     assert report["kind"] == "failback"
@@ -502,7 +510,8 @@ async def test_failback_command_input_from_a_finished_evacuation(
         temporal_client, worker, evacuations, [digs[0].setup.project], emco_url=emulator.url
     )
     report = await handle.result()
-    value = failback_input(report, max_in_flight=2, budget="0")
+    start_at = datetime.now(UTC) + timedelta(seconds=3)
+    value = failback_input(report, max_in_flight=2, budget="0", start_at=start_at.isoformat())
     back: Evacuation = await temporal_client.start_workflow(
         WORKFLOW_EVACUATE,
         value,
@@ -511,7 +520,14 @@ async def test_failback_command_input_from_a_finished_evacuation(
         result_type=dict,
     )
     evacuations.append(back)
+    progress: dict[str, Any] = await back.query(QUERY_PROGRESS)
+    assert (progress["phase"], progress["message"]) == (
+        "waiting",
+        f"waiting until {start_at.isoformat()}",
+    )
+    assert all(placed_on(d) != [("provider1", "cluster1")] for d in digs)  # not yet back
     result = await back.result()
+    assert datetime.now(UTC) >= start_at
     assert result["counts"]["moved"] == 2
     assert all(placed_on(d) == [("provider1", "cluster1")] for d in digs)
 
@@ -692,11 +708,15 @@ async def test_two_evacuations_over_the_same_digs_never_both_claim_one(
             if dig.key in report and report[dig.key]["outcome"] != "moved":
                 assert report[dig.key]["reason"], report[dig.key]
 
-    # Run at once, they met on every DIG: the second to reach one was refused by name.
+    # The one that did not move a DIG either met the other on it (refused by name) or came
+    # after it (nothing left on the source): never a failure that wrote something.
     for report in reports:
         for entry in report.values():
-            if entry["outcome"] != "moved":
+            if entry["outcome"] == "failed":
                 assert "is already being migrated by run" in entry["reason"], entry
+            elif entry["outcome"] != "moved":
+                assert entry["outcome"] == "unchanged", entry
+                assert entry["reason"].endswith("nothing to migrate"), entry
 
 
 async def test_an_evacuation_that_finds_its_dig_moved_since_discovery_reports_it_unchanged(

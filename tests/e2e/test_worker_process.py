@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 
@@ -74,3 +75,45 @@ async def test_sigterm_lets_the_in_flight_activity_finish(
     assert pending.activity_type.name == "UpdateAppIntents"
     assert pending.attempt == 2
     assert "EMCO answered 503" in pending.last_failure.message
+
+
+async def test_json_logs_parse_line_by_line_and_name_the_run(
+    workers: WorkerProcesses,
+    starter: Starter,
+    emulator_reset: Emulator,
+    sample_setup: SampleSetup,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker logging JSON to a file: every line is an object, a retried attempt is one
+    line naming its workflow, run, activity and attempt (no traceback), and no terminal
+    colour code reaches the file."""
+    setup = sample_setup
+    # Three 503s: the three tries the EMCO client makes of an idempotent PUT in one attempt.
+    emulator_reset.add_fault(f"^{setup.app_intent_path}$", 503, method="PUT", count=3)
+    monkeypatch.setenv("EMCO_MIGRATE_LOG_FORMAT", "json")
+    worker = workers.start()
+    handle = await start_migration(starter, setup, options=QUICK)
+    await handle.result()
+    worker.stop()
+    assert worker.log_path is not None
+    text = worker.log_path.read_text()
+    assert "\x1b[" not in text
+    assert "Traceback" not in text
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert {"time", "level", "logger", "message"} <= set(lines[0])
+    [retried] = [
+        line for line in lines if line["message"].startswith("Completing activity as failed")
+    ]
+    assert retried["level"] == "WARNING"
+    assert retried["activity"] == "UpdateAppIntents"
+    assert retried["attempt"] == 1
+    assert (retried["workflowId"], retried["runId"]) == (handle.id, handle.result_run_id)
+    assert "EMCO answered 503" in retried["message"]
+    assert "exc_info" not in retried
+    # Our activities' own lines name the run too, and say things in words, not reprs.
+    ours = [line for line in lines if line["logger"] == "emco_migrate.emcomigrate.activities"]
+    assert ours
+    for line in ours:
+        assert (line["workflowId"], line["runId"]) == (handle.id, handle.result_run_id), line
+        assert line["activity"] and "(" + "app=" not in line["message"], line
+    assert any(line["message"] == "DIG dig1 updated to revision 2" for line in ours)

@@ -110,7 +110,11 @@ class MigrationActivities:
             for gpi in await emco.placement_intents(params.dig):
                 intents = await emco.app_intents(params.dig, gpi)
                 pairs[gpi] = tuple(AppIntentRef(i.app, i.name) for i in intents)
-        log.info("DIG %s has app intents %s", params.dig.dig, pairs)
+        found = "; ".join(
+            f"{gpi}: " + (", ".join(f"{r.intent} (app {r.app})" for r in refs or ()) or "none")
+            for gpi, refs in pairs.items()
+        )
+        log.info("DIG %s has app intents %s", params.dig.dig, found or "none")
         return encode_payload(
             replace(param, placement_intents_url=placement_intents_url(params), app_intents=pairs)
         )

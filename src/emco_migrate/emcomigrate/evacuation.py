@@ -69,8 +69,10 @@ CHILDREN_PER_RUN = 200
 # runs before this patch carried it as plain lists.
 PATCH_PACKED_PLAN = "packed-plan-1"
 # A child that ended "no-op" (nothing of its DIG left on the source) is reported
-# "unchanged", not "moved"; and a pause or maxInFlight change that arrives before the run
-# starts is kept. Runs before this patch reported such a child moved and dropped those.
+# "unchanged", not "moved"; a pause or maxInFlight change that arrives before the run
+# starts is kept; a signal that arrives while a child is being started is not forgotten; a
+# failback waits for its own startAt. Runs before this patch reported such a child moved,
+# dropped or forgot those signals, and started a failback at once.
 PATCH_EVACUATION_2 = "evacuation-2"
 
 
@@ -212,7 +214,7 @@ class EmcoEvacuateWorkflow:
         self._evacuation: dict[str, Any] | None = None
         self._failback_now = False
         self._failback_cancelled = False
-        self._no_op_unchanged = False
+        self._fixed = False  # patch evacuation-2
         self._early_max_in_flight: int | None = None
 
     @workflow.signal(name=SIGNAL_PAUSE)
@@ -270,7 +272,7 @@ class EmcoEvacuateWorkflow:
     async def run(self, value: EvacuationInput) -> dict[str, Any]:
         """Discover, plan, then move the DIGs under the window, budget and in-flight limit."""
         request = self._request = value.request
-        self._no_op_unchanged = fixed = workflow.patched(PATCH_EVACUATION_2)
+        self._fixed = fixed = workflow.patched(PATCH_EVACUATION_2)
         try:
             request.check()
         except ParamError as err:
@@ -285,6 +287,8 @@ class EmcoEvacuateWorkflow:
         self._failback, self._evacuation = value.failback_entries(), value.evacuation
         carried = value.carried()
         if carried is None and self._failback is not None:
+            if fixed:
+                await self._wait_for_start(request)
             await self._check_failback(request, self._failback)
         elif carried is None:
             await self._wait_for_start(request)
@@ -343,9 +347,10 @@ class EmcoEvacuateWorkflow:
                 )
             )
         evacuated = {k: v for k, v in self._report().items() if k != "packedDigs"}
+        # The evacuation's window was for the evacuation: the failback starts now, unbounded.
         workflow.continue_as_new(
             EvacuationInput(
-                request,
+                replace(request, start_at="", window_end="", failback_at=""),
                 evacuation=evacuated,
                 runs=value.runs + 1,
                 failback_plan=fleet.pack(back, fleet.Entries),
@@ -382,6 +387,10 @@ class EmcoEvacuateWorkflow:
         started = 0
         self._phase = "running"
         while not self._aborted:
+            if self._fixed:
+                # A signal that arrives while a child is being started (pause, resume, abort,
+                # a new maxInFlight) must wake the wait below, not be forgotten.
+                self._changed = False
             if window_end is not None and workflow.now() >= window_end:
                 self._close("not started: window closed")
             if fleet.failures(self._entries) > allowed:
@@ -400,7 +409,8 @@ class EmcoEvacuateWorkflow:
             if not self._running and started >= request.children_per_run:
                 self._continue_as_new(value)
             self._message = self._summary()
-            self._changed = False
+            if not self._fixed:
+                self._changed = False
             timeout = None
             if window_end is not None:
                 timeout = max(0.0, (window_end - workflow.now()).total_seconds())
@@ -472,7 +482,7 @@ class EmcoEvacuateWorkflow:
         outcome, reason = DigOutcome.MOVED, ""
         try:
             result = await handle
-            if self._no_op_unchanged and (note := _nothing_moved(result)) is not None:
+            if self._fixed and (note := _nothing_moved(result)) is not None:
                 outcome, reason = DigOutcome.UNCHANGED, note
         except ChildWorkflowError as err:
             outcome, reason = _child_outcome(err)

@@ -18,10 +18,11 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import PrometheusConfig, Runtime
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from emco_migrate import logs
 from emco_migrate.emcomigrate.activities import MigrationActivities
 from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow
 from emco_migrate.emcomigrate.emco_client import new_http_client
@@ -217,10 +218,10 @@ async def serve(
         else:
             log.info("EMCO URLs allowed: %s", ", ".join(settings.emco_urls.patterns))
         async with worker:
-            print(
+            logs.announce(
+                log,
                 f"emco-migrate worker: polling {settings.task_queue} on "
                 f"{settings.temporal.describe()}",
-                flush=True,
             )
             await stop.wait()
             log.info("stop signal received; draining for up to %.0fs", settings.drain_timeout)
@@ -250,7 +251,7 @@ def metrics_runtime(host: str, port: int) -> Runtime:
         reason = os.strerror(err.errno) if err.errno else str(err)  # strerror names the address
         raise UserError(f"cannot serve metrics on {address}: {reason}") from err
     try:
-        return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+        return Runtime(telemetry=logs.telemetry(PrometheusConfig(bind_address=address)))
     except ValueError as err:  # e.g. another process took the port since
         if "Address already in use" in str(err):
             raise AddressInUse(shown, port, "--metrics-port") from err

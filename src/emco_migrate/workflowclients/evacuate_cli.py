@@ -61,6 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("evacuation_id", metavar="EVACUATION_ID")
         parser.add_argument("--max-in-flight", type=int, default=10, metavar="N")
         parser.add_argument("--failure-budget", default="10%", metavar="N|P%")
+        parser.add_argument("--start-at", default="", metavar="ISO8601")
+        parser.add_argument("--window-end", default="", metavar="ISO8601")
         parser.add_argument("--id", default="", metavar="ID", help="default: <ID>-failback")
         parser.add_argument("--watch", action="store_true", help="print progress until the end")
         add_task_queue_argument(parser)
@@ -157,7 +159,14 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(start(args, request))
 
 
-def failback_input(report: dict[str, Any], max_in_flight: int, budget: str) -> EvacuationInput:
+def failback_input(
+    report: dict[str, Any],
+    max_in_flight: int,
+    budget: str,
+    *,
+    start_at: str = "",
+    window_end: str = "",
+) -> EvacuationInput:
     """The failback of a finished evacuation, from its report; raises `UserError`."""
     if report.get("kind") != "evacuation" or "digs" not in report:
         raise UserError("that workflow's result is not an evacuation report")
@@ -187,6 +196,8 @@ def failback_input(report: dict[str, Any], max_in_flight: int, budget: str) -> E
         source=source,
         max_in_flight=max_in_flight,
         failure_budget=budget,
+        start_at=start_at,
+        window_end=window_end,
     )
     try:
         request.check()
@@ -208,7 +219,13 @@ async def failback(args: argparse.Namespace) -> int:
         raise UserError(f"evacuation {args.evacuation_id}: {err.message}") from None
     except WorkflowFailureError as err:
         raise UserError(f"evacuation {args.evacuation_id} did not complete: {err.cause}") from None
-    value = failback_input(report, args.max_in_flight, args.failure_budget)
+    value = failback_input(
+        report,
+        args.max_in_flight,
+        args.failure_budget,
+        start_at=args.start_at,
+        window_end=args.window_end,
+    )
     failback_id = args.id or f"{args.evacuation_id}-failback"
     try:
         handle: WorkflowHandle[Any, dict[str, Any]] = await client.start_workflow(
