@@ -160,3 +160,11 @@ def test_evacuate_refuses_bad_flags_in_one_line_before_connecting(
     )
     assert result.returncode == 2, result.stderr
     assert one_error_line(result, "evacuate").startswith(names)
+
+
+def test_cancel_wait_with_terminate_is_a_usage_error_before_connecting() -> None:
+    result = run_cli("cancel", "some-id", "--terminate", "--wait", "--address", "127.0.0.1:1")
+    assert result.returncode == 2
+    assert one_error_line(result, "cancel") == (
+        "--wait follows a cancellation; --terminate ends the workflow at once"
+    )

@@ -121,11 +121,19 @@ async def test_cancel_during_verification_restores_and_ends_cancelled(
     handle = await start_migration(starter, setup, options=QUICK)
     await wait_for_state(handle, "VerifyMigration")
 
-    code = await asyncio.to_thread(cli.main, ["cancel", handle.id, "--address", temporal_address])
+    capsys.readouterr()
+    # `cancel --wait` returns once the compensation has ended, and says how it ended.
+    code = await asyncio.to_thread(
+        cli.main, ["cancel", handle.id, "--wait", "--address", temporal_address]
+    )
+    out = capsys.readouterr().out.splitlines()
     assert code == 0
+    assert out[0] == f"cancellation requested for workflow {handle.id}; waiting for it to end"
+    assert out[1].startswith(f"workflow {handle.id} ended CANCELED: ")
+    assert "undone: restored the app intents of collectd" in out[1]
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
     with pytest.raises(WorkflowFailureError):
         await handle.result()
-    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
     assert_restored(emulator_reset, setup, before, context)
     report = await progress(handle)
     assert report["phase"] == "cancelled"

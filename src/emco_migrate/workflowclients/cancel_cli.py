@@ -5,9 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from temporalio.client import WorkflowExecutionStatus
+
+from emco_migrate.errors import UserError
 from emco_migrate.temporal_connection import TemporalSettings, connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
-from emco_migrate.workflowclients.inspection import cancel_workflow, terminate_workflow
+from emco_migrate.workflowclients.inspection import (
+    StatusRequest,
+    cancel_workflow,
+    get_status,
+    terminate_workflow,
+)
 
 HELP = "cancel or terminate a workflow"
 
@@ -22,21 +30,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="terminate at once instead of requesting cancellation",
     )
     parser.add_argument("--reason", default="", metavar="TEXT", help="reason to record")
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help=(
+            "after requesting cancellation, wait until the workflow has ended (a migration "
+            "first undoes what it wrote) and print how it ended; exit 0 only if it ended "
+            "cancelled"
+        ),
+    )
     add_temporal_arguments(parser)
 
 
-async def stop(settings: TemporalSettings, args: argparse.Namespace) -> None:
-    """Connect and cancel or terminate."""
+async def stop(settings: TemporalSettings, args: argparse.Namespace) -> int:
+    """Connect and cancel or terminate; with ``--wait``, follow the run to its end."""
     client = await connect(settings)
+    which = f"workflow {args.workflow_id}" + (f" run {args.run_id}" if args.run_id else "")
     if args.terminate:
         await terminate_workflow(client, args.workflow_id, run_id=args.run_id, reason=args.reason)
-    else:
-        await cancel_workflow(client, args.workflow_id, run_id=args.run_id, reason=args.reason)
+        print(f"terminated {which}")
+        return 0
+    await cancel_workflow(client, args.workflow_id, run_id=args.run_id, reason=args.reason)
+    if not args.wait:
+        print(f"cancellation requested for {which}")
+        return 0
+    print(f"cancellation requested for {which}; waiting for it to end", flush=True)
+    status = await get_status(
+        client, StatusRequest(args.workflow_id, run_id=args.run_id, wait=True)
+    )
+    ended = status.status.name if status.status else "unknown"
+    print(f"{which} ended {ended}" + (f": {status.failure}" if status.failure else ""))
+    return 0 if status.status is WorkflowExecutionStatus.CANCELED else 1
 
 
 def run(args: argparse.Namespace) -> int:
     """Stop the workflow and say what was done."""
-    asyncio.run(stop(temporal_settings(args), args))
-    action = "terminated" if args.terminate else "cancellation requested for"
-    print(f"{action} workflow {args.workflow_id}" + (f" run {args.run_id}" if args.run_id else ""))
-    return 0
+    if args.terminate and args.wait:
+        raise UserError(
+            "--wait follows a cancellation; --terminate ends the workflow at once", exit_code=2
+        )
+    return asyncio.run(stop(temporal_settings(args), args))
