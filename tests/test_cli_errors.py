@@ -168,3 +168,21 @@ def test_cancel_wait_with_terminate_is_a_usage_error_before_connecting() -> None
     assert one_error_line(result, "cancel") == (
         "--wait follows a cancellation; --terminate ends the workflow at once"
     )
+
+
+def test_migrate_refuses_a_bad_flag_in_one_line_before_connecting() -> None:
+    flags = ["--project", "p", "--composite-app", "ca", "--version", "v1", "--dig", "d"]
+    result = run_cli(
+        "migrate", "--emco-url", "http://emco:9015", *flags, "--to", "cluster2",
+        "--address", "127.0.0.1:1",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert one_error_line(result, "migrate") == "--to: 'cluster2' is not PROVIDER/CLUSTER"
+    result = run_cli(
+        "migrate", "--emco-url", "http://emco:9015", *flags, "--to", "p2/c2",
+        "--verify-timeout", "0", "--address", "127.0.0.1:1",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert one_error_line(result, "migrate").startswith(
+        "workflowParams.activityParams['all-activities'].verifyTimeoutSeconds: "
+    )
