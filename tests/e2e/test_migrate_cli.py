@@ -12,8 +12,9 @@ from temporalio.worker import Worker
 
 from emco_migrate import cli
 from support.emulator import Emulator, SampleSetup
+from support.stack import Starter
 
-from .helpers import app_intent, instantiated_revisions, placement
+from .helpers import app_intent, instantiated_revisions, placement, start_migration
 
 pytestmark = pytest.mark.integration
 
@@ -77,3 +78,38 @@ async def test_migrate_from_flags_then_migrate_back_round_trips_the_dig(
         "emco-migrate migrate-back: error: that migration did not complete a move "
         "(phase 'dry-run'); nothing to move back"
     )
+
+
+async def test_status_watch_prints_each_change_while_the_migration_runs(
+    temporal_address: str,
+    worker: Worker,
+    starter: Starter,
+    emulator_reset: Emulator,
+    sample_setup: SampleSetup,
+) -> None:
+    setup = sample_setup
+    # The first attempt of UpdateAppIntents fails (three 503s: the EMCO client's own tries)
+    # and the target takes 2 s to be Ready: a retry and a verification to watch.
+    emulator_reset.add_fault(f"^{setup.app_intent_path}$", 503, method="PUT", count=3)
+    emulator_reset.set_cluster("provider2", "cluster2", ready_delay_seconds=2.0)
+    options = {
+        "all-activities": {
+            "StartToCloseTimeout": 30_000_000_000,
+            "RetryPolicy": {"InitialInterval": 2_000_000_000, "MaximumInterval": 2_000_000_000},
+        }
+    }
+    handle = await start_migration(starter, setup, options=options)
+    code, out, err = await asyncio.to_thread(
+        run, "status", handle.id, "--watch", "--address", temporal_address
+    )
+    assert code == 0, (out, err)
+    assert out[-1] == "COMPLETED: completed: migrated 1 app intent(s) to provider2+cluster2"
+    lines = out[:-1]
+    assert all(line.startswith("[") and "s] " in line for line in lines), lines
+    assert len(lines) >= 3, lines  # one per change, not one per poll
+    assert len(set(lines)) == len(lines)
+    retrying = [line for line in lines if "[UpdateAppIntents attempt" in line]
+    assert retrying and "EMCO answered 503" in retrying[0], lines
+    shown = [line.split("s] ", 1)[1] for line in lines]
+    assert shown[0].startswith("planning: running ")
+    assert "migrating: running VerifyMigration" in shown

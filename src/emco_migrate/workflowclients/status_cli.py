@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from dataclasses import replace
+from typing import TextIO
 
 import httpx
 
@@ -23,6 +24,7 @@ from emco_migrate.workflowclients.inspection import (
     get_status,
 )
 from emco_migrate.workflowclients.inspection.emco_intents import EMCO_TIMEOUT
+from emco_migrate.workflowclients.inspection.follow import follow
 
 HELP = "show a workflow's state, history, query result and result"
 
@@ -48,7 +50,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--history", action="store_true", help="include the event history (workflowHistory)"
     )
     parser.add_argument(
-        "--wait", action="store_true", help="wait for the workflow to close and show its result"
+        "--wait",
+        action="store_true",
+        help=(
+            "wait for the workflow to close and show its result (a line per change goes to "
+            "stderr meanwhile)"
+        ),
+    )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help=(
+            "print a line whenever the workflow's progress changes (step, attempt and last "
+            "error while retrying, what verification waits for), then how it ended; exit 0 "
+            "when it succeeded, 1 otherwise"
+        ),
     )
     parser.add_argument(
         "--query",
@@ -79,9 +95,26 @@ async def inspect(settings: TemporalSettings, request: StatusRequest) -> Workflo
         return await get_status(client, request, http=http)
 
 
+async def watch(settings: TemporalSettings, args: argparse.Namespace, out: TextIO) -> int:
+    """Follow the workflow, a line per change on ``out``; the exit code of how it ended."""
+    client = await connect(settings)
+
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    end = await follow(client, args.workflow_id, say, run_id=args.run_id)
+    if args.watch:
+        print(end.line, flush=True)
+    return end.code
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the status JSON; fail if the query could not be answered or if --wait saw
     the workflow close without a result."""
+    if args.watch:
+        return asyncio.run(watch(temporal_settings(args), args, sys.stdout))
+    if args.wait:
+        asyncio.run(watch(temporal_settings(args), args, sys.stderr))
     request = StatusRequest(
         workflow_id=args.workflow_id,
         run_id=args.run_id,
