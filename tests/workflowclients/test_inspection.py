@@ -301,6 +301,10 @@ async def test_status_command_prints_the_report(
         "WORKFLOW_EXECUTION_STATUS_RUNNING"
     )
     assert len(report["workflowHistory"]) >= 1
+    # Payloads read as the JSON they hold (the workflow's input here), not base64.
+    started = report["workflowHistory"][0]["workflow_execution_started_event_attributes"]
+    [params] = started["input"]["payloads"]
+    assert isinstance(params, dict) and "metadata" not in params, params
 
 
 async def test_status_command_waits_for_the_result(

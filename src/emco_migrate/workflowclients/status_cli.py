@@ -23,6 +23,7 @@ from emco_migrate.workflowclients.inspection import (
     ended_without_result,
     get_status,
 )
+from emco_migrate.workflowclients.inspection.calls import decoded_payloads
 from emco_migrate.workflowclients.inspection.emco_intents import EMCO_TIMEOUT
 from emco_migrate.workflowclients.inspection.follow import follow
 
@@ -137,7 +138,10 @@ def run(args: argparse.Namespace) -> int:
             f"-o table shows evacuations; {args.workflow_id} runs {status.workflow_type}: "
             "use -o json"
         )
-    print(json.dumps(status.to_report(), indent=2))
+    report = status.to_report()
+    if args.history:  # payloads as the JSON they hold, not base64
+        report["workflowHistory"] = decoded_payloads(report["workflowHistory"])
+    print(json.dumps(report, indent=2))
     if status.warning is not None:
         print(f"emco-migrate status: warning: {status.warning}", file=sys.stderr)
     if args.wait and not status.has_result:
