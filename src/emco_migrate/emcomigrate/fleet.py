@@ -18,7 +18,7 @@ import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -254,6 +254,16 @@ def counts(entries: Iterable[DigEntry]) -> dict[str, int]:
     """DIGs per outcome (every outcome listed)."""
     found = Counter(e.outcome for e in entries)
     return {o.value: found[o] for o in DigOutcome}
+
+
+def report_succeeded(report: Mapping[str, Any]) -> bool:
+    """Whether an evacuation's report says it did what was asked: a dry run, or every
+    selected DIG moved or had nothing left to move (or none was selected)."""
+    if report.get("phase") == "dry run":
+        return True
+    counts = report.get("counts") or {}
+    done = counts.get(DigOutcome.MOVED.value, 0) + counts.get(DigOutcome.UNCHANGED.value, 0)
+    return bool(done == sum(counts.values()))
 
 
 def failures(entries: Iterable[DigEntry]) -> int:

@@ -350,10 +350,7 @@ def report_header(report: dict[str, Any], status: str = "") -> list[str]:
 def exit_code(report: dict[str, Any]) -> int:
     """0 when every selected DIG moved or had nothing left to move (or none was selected),
     or a dry run; else 1."""
-    if report["phase"] == "dry run":
-        return 0
-    counts = report["counts"]
-    return 0 if counts["moved"] + counts.get("unchanged", 0) == sum(counts.values()) else 1
+    return 0 if fleet.report_succeeded(report) else 1
 
 
 async def control(args: argparse.Namespace) -> int:

@@ -23,11 +23,10 @@ from emco_migrate.temporal_connection import connect
 from emco_migrate.wire.temporal import StartOptionsSpec, TemporalSpec, WorkflowParamsSpec
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
 from emco_migrate.workflowclients.evacuate_cli import cluster_ref, watch
+from emco_migrate.workflowclients.inspection.follow import SUCCEEDED
 from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
 
 HELP = "migrate a DIG's apps to another cluster, from flags"
-BACK_HELP = "move a completed migration's apps back to where they were"
-ENDED = ("completed", "no-op", "dry-run")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -166,7 +165,7 @@ async def start(args: argparse.Namespace) -> int:
         print(f"failed: {getattr(err.cause, 'message', None) or err.cause}")
         return 1
     print(f"{result.get('phase')}: {result.get('message')}")
-    return 0 if result.get("phase") in ENDED else 1
+    return 0 if result.get("phase") in SUCCEEDED else 1
 
 
 async def _completed(client: Client, workflow_id: str) -> dict[str, Any]:

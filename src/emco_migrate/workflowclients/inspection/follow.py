@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from emco_migrate.emcomigrate import fleet
 from emco_migrate.emcomigrate.names import QUERY_PROGRESS, WORKFLOW_EVACUATE
 from emco_migrate.workflowclients.errors import NoWorkerPolling
 from emco_migrate.workflowclients.inspection.emco_intents import EMCO_TIMEOUT
@@ -54,10 +55,7 @@ def ended(status: WorkflowStatus) -> Ended:
         return Ended(status, f"{name}: {status.failure or 'no result'}", 1)
     line = f"{name}: {result.get('phase')}: {result.get('message')}"
     if status.workflow_type == WORKFLOW_EVACUATE:
-        counts = result.get("counts") or {}
-        done = counts.get("moved", 0) + counts.get("unchanged", 0)
-        ok = result.get("phase") == "dry run" or done == sum(counts.values())
-        return Ended(status, line, 0 if ok else 1)
+        return Ended(status, line, 0 if fleet.report_succeeded(result) else 1)
     return Ended(status, line, 0 if result.get("phase") in SUCCEEDED else 1)
 
 
