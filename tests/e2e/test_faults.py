@@ -229,6 +229,41 @@ async def test_sigkill_while_a_rollback_is_in_flight_posts_it_once(
     assert placement(emulator_reset, setup) == {"provider1+cluster1": ["Ready", "Ready"]}
 
 
+async def test_sigkill_while_the_compensations_update_is_in_flight_posts_it_once(
+    workers: WorkerProcesses, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup
+) -> None:
+    """The compensation's other POST: after a terminate and a re-instantiation, revision 1
+    first names the old context, so RollbackDig re-applies the restored intents with /update."""
+    setup = sample_setup
+    emco_post(setup, f"{setup.dig_path}/terminate")
+    emco_post(setup, f"{setup.dig_path}/instantiate")
+    await until(
+        lambda: placement(emulator_reset, setup) == {"provider1+cluster1": ["Ready", "Ready"]},
+        within=20,
+        what="the re-instantiated app Ready on cluster1",
+    )
+    before = app_intent(setup)
+    emulator_reset.set_cluster("provider2", "cluster2", never_ready=True)
+    first = workers.start()
+    handle = await start_migration(
+        starter, setup, options=QUICK, verifyTimeoutSeconds="1", writeSettleSeconds="3"
+    )
+    await until(lambda: update_posts(emulator_reset, setup) == 1, within=30, what="forward /update")
+    # The compensation's /update reaches EMCO after the worker that posted it died.
+    emulator_reset.add_fault(f"{re.escape(setup.dig_path)}/update$", method="POST", hold_seconds=2)
+    await until(
+        lambda: update_posts(emulator_reset, setup) == 2, within=30, what="compensation's /update"
+    )
+    first.kill()
+    workers.start()
+    failure = await failure_of(handle)
+    assert failure.type == "MigrationRolledBack", failure.message
+    assert update_posts(emulator_reset, setup) == 2
+    assert posts(emulator_reset, setup, "rollback") == 0
+    assert app_intent(setup) == before
+    assert placement(emulator_reset, setup) == {"provider1+cluster1": ["Ready", "Ready"]}
+
+
 # ---------------------------------------------------------------------- one run per DIG
 
 
