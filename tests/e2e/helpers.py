@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -9,6 +12,7 @@ from typing import Any
 import httpx
 from temporalio.client import WorkflowHandle
 
+from emco_migrate import cli
 from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE, QUERY_PROGRESS
 from emco_migrate.emcosim.fixtures import multipart, sample_chart, sample_profile
 from support.emulator import Emulator, SampleSetup
@@ -118,3 +122,18 @@ def add_cluster(setup: SampleSetup, provider: str, cluster: str) -> None:
         "file": ("file", b"apiVersion: v1\n"),
     }
     emco_post(setup, f"/v2/cluster-providers/{provider}/clusters", files=files)
+
+
+def emco_migrate_list(address: str, *args: str) -> tuple[int, str, str]:
+    """``emco-migrate list ARGS``: exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["list", *args, "--address", address])
+    return code, out.getvalue(), err.getvalue()
+
+
+async def listed(address: str, *args: str) -> list[dict[str, Any]]:
+    code, out, err = await asyncio.to_thread(emco_migrate_list, address, *args, "-o", "json")
+    assert code == 0, err
+    runs: list[dict[str, Any]] = json.loads(out)
+    return runs

@@ -19,7 +19,7 @@ import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from e2e.helpers import emco_get
+from e2e.helpers import emco_get, listed
 from emco_migrate import cli
 from emco_migrate.devstack import fleet_seed
 from emco_migrate.emcoctl.documents import read_resources
@@ -175,6 +175,28 @@ async def test_evacuation_moves_exactly_the_forty_digs_on_the_source_four_at_a_t
             for p, c, r in emulator.resources(project=dig.setup.project, dig=dig.setup.dig)
         }
         assert where == {(*placed_on(dig)[0], "Ready")}, (dig.key, where)
+    # `list` shows the evacuation and, by its ID, the forty migrations it started.
+    address = temporal_client.service_client.config.target_host
+
+    async def listed_with_outcomes() -> bool:
+        runs = await listed(address, "--evacuation", handle.id, "--limit", "100")
+        return len(runs) == 40 and all(r["outcome"] == "completed" for r in runs)
+
+    await wait_for(listed_with_outcomes, within=20, what="the evacuation's forty migrations")
+    children = await listed(address, "--evacuation", handle.id, "--limit", "100")
+    assert sorted(r["workflowId"] for r in children) == sorted(
+        d["workflowID"] for d in digs.values()
+    )
+    assert {r["project"] for r in children} == set(projects[:2])
+    assert {tuple(r["source"]) for r in children} == {("provider1+cluster1",)}
+    ours = [
+        r
+        for r in await listed(address, "--cluster", "provider1/cluster1", "--outcome", "completed")
+        if r["workflowId"] == handle.id
+    ]
+    assert [(r["kind"], r["source"], r["target"]) for r in ours] == [
+        ("evacuation", ["provider1+cluster1"], None)
+    ]
 
 
 async def test_the_failure_budget_stops_new_starts_and_says_so(

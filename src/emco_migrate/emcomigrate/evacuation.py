@@ -35,6 +35,7 @@ from temporalio.workflow import ChildWorkflowCancellationType, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from emco_migrate.emcomigrate import fleet, param_schema
+    from emco_migrate.emcomigrate import search_attributes as sa
     from emco_migrate.emcomigrate.error_types import ErrorType
     from emco_migrate.emcomigrate.fleet import (
         DigEntry,
@@ -74,6 +75,8 @@ PATCH_PACKED_PLAN = "packed-plan-1"
 # failback waits for its own startAt. Runs before this patch reported such a child moved,
 # dropped or forgot those signals, and started a failback at once.
 PATCH_EVACUATION_2 = "evacuation-2"
+# The run sets the custom search attributes and ends with its outcome in memo (as migrations).
+PATCH_SEARCH_ATTRIBUTES = "search-attributes-1"
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,7 @@ class EmcoEvacuateWorkflow:
         self._failback_cancelled = False
         self._fixed = False  # patch evacuation-2
         self._early_max_in_flight: int | None = None
+        self._listed = False  # patch search-attributes-1
 
     @workflow.signal(name=SIGNAL_PAUSE)
     def pause(self) -> None:
@@ -271,6 +275,45 @@ class EmcoEvacuateWorkflow:
     @workflow.run
     async def run(self, value: EvacuationInput) -> dict[str, Any]:
         """Discover, plan, then move the DIGs under the window, budget and in-flight limit."""
+        self._listed = workflow.patched(PATCH_SEARCH_ATTRIBUTES)
+        try:
+            report = await self._run(value)
+        except asyncio.CancelledError:
+            if workflow.cancellation_reason() is not None:  # cancelled, not evicted
+                self._record_outcome(Phase.CANCELLED.value)
+            raise
+        except workflow.ContinueAsNewError:
+            raise
+        except Exception:
+            self._record_outcome(Phase.FAILED.value)
+            raise
+        self._record_outcome(_outcome(report))
+        return report
+
+    def _list_as(self, values: dict[str, str | list[str] | None]) -> None:
+        if self._listed:
+            workflow.upsert_search_attributes(sa.updates(values))
+
+    def _record_outcome(self, outcome: str) -> None:
+        """The outcome as a search attribute and in memo (patch search-attributes-1)."""
+        if not self._listed:
+            return
+        self._list_as({sa.OUTCOME.name: outcome})
+        counts: dict[str, int] = {}
+        for entry in self._entries:
+            counts[entry.outcome.value] = counts.get(entry.outcome.value, 0) + 1
+        started = workflow.info().start_time
+        workflow.upsert_memo(
+            {
+                "phase": outcome,
+                "outcome": self._message or outcome,
+                "source": [str(self._request.source)] if self._request else [],
+                "counts": counts,
+                "seconds": round((workflow.now() - started).total_seconds(), 3),
+            }
+        )
+
+    async def _run(self, value: EvacuationInput) -> dict[str, Any]:
         request = self._request = value.request
         self._fixed = fixed = workflow.patched(PATCH_EVACUATION_2)
         try:
@@ -279,6 +322,14 @@ class EmcoEvacuateWorkflow:
             raise ApplicationError(
                 str(err), type=ErrorType.INVALID_PARAMS, non_retryable=True
             ) from None
+        self._list_as(
+            {
+                sa.SOURCE_CLUSTERS.name: [str(request.source)],
+                sa.TARGET_CLUSTER.name: str(request.target) if request.target else None,
+                sa.STRATEGY.name: request.strategy,
+                sa.OUTCOME.name: sa.RUNNING,
+            }
+        )
         if fixed and self._early_max_in_flight is not None:
             self._max_in_flight = self._early_max_in_flight
         else:
@@ -567,3 +618,18 @@ def _entry_json(entry: DigEntry) -> dict[str, Any]:
         "workflowID": entry.child_id,
         "seconds": round(entry.ended_at - entry.started_at, 3) if entry.ended_at else None,
     }
+
+
+# An ended evacuation's outcomes besides the migration phases it shares (completed, dry-run,
+# cancelled, failed).
+EVACUATION_OUTCOMES = ("partial", "aborted")
+
+
+def _outcome(report: dict[str, Any]) -> str:
+    """An ended evacuation's outcome: its phase (``dry-run``, ``aborted``), or for one that
+    ran to the end ``completed`` when every DIG moved (or had nothing to move), else
+    ``partial``."""
+    phase = str(report.get("phase") or "").replace(" ", "-")
+    if phase == "completed" and not fleet.report_succeeded(report):
+        return "partial"
+    return phase

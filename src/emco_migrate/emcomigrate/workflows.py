@@ -29,6 +29,7 @@ from temporalio.exceptions import (
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from emco_migrate.emcomigrate import search_attributes as sa
     from emco_migrate.emcomigrate.activities import (
         KEY_ATTEMPT,
         KEY_BASE_REVISION,
@@ -95,6 +96,9 @@ PATCH_FAULT_SAFETY = "fault-safety-1"
 # Strict input (the declared parameter schema, our task queue only) and no workflow task
 # that fails forever: an unexpected error in this code fails the run instead.
 PATCH_STRICT_INPUT = "strict-input-1"
+# Runs set the custom search attributes (`search_attributes`) and end with their outcome in
+# memo, so `list` and Temporal's UI filter and read them without replaying.
+PATCH_SEARCH_ATTRIBUTES = "search-attributes-1"
 
 # Compensation steps must not give up after one EMCO hiccup: retried for several minutes
 # (20 attempts, 1 s to 30 s apart: about 8 minutes); a worker that dies mid-step is noticed
@@ -197,6 +201,7 @@ class EmcoMigrateWorkflow:
         # died, it failed) may still reach EMCO; the compensation's read-back waits for it.
         self._late_until: datetime | None = None
         self._settle = timedelta(0)
+        self._listed = False  # patch search-attributes-1
 
     @workflow.query(name=QUERY_CURRENT_STATE)
     def current_state(self) -> str:
@@ -214,6 +219,7 @@ class EmcoMigrateWorkflow:
         """Migrate, verify, and undo everything if that fails or is cancelled."""
         self._safe = workflow.patched(PATCH_FAULT_SAFETY)
         self._strict = workflow.patched(PATCH_STRICT_INPUT)
+        self._listed = workflow.patched(PATCH_SEARCH_ATTRIBUTES)
         # Not `finally`: a worker evicting the run (shutdown, cache) closes this coroutine,
         # and no command may be issued then.
         try:
@@ -222,18 +228,47 @@ class EmcoMigrateWorkflow:
             if _evicted():  # the worker drops the run from its cache: no command may follow
                 raise
             await self._release()
+            self._record_outcome()
             raise
         except FailureError:
             await self._release()
+            self._record_outcome()
             raise
         except Exception as err:
             await self._release()
             if not self._strict:
                 raise
             # Raised as is, it would fail the workflow task, retried forever without a word.
-            raise self._internal_error(err) from None
+            error = self._internal_error(err)
+            self._record_outcome()
+            raise error from None
         await self._release()
+        self._record_outcome()
         return result
+
+    def _list_as(self, values: dict[str, str | list[str] | None]) -> None:
+        """Set search attributes of this run (patch search-attributes-1)."""
+        if self._listed:
+            workflow.upsert_search_attributes(sa.updates(values))
+
+    def _record_outcome(self) -> None:
+        """The final phase as a search attribute, and the outcome in memo."""
+        if not self._listed:
+            return
+        progress = self._progress
+        self._list_as({sa.OUTCOME.name: progress.phase.value})
+        params, snapshot = progress.params, progress.snapshot
+        started = workflow.info().start_time
+        workflow.upsert_memo(
+            {
+                "phase": progress.phase.value,
+                "outcome": progress.message,
+                "dig": params.dig.dig if params else None,
+                "source": _source_clusters(snapshot) if snapshot else [],
+                "target": str(params.target) if params else None,
+                "seconds": round((workflow.now() - started).total_seconds(), 3),
+            }
+        )
 
     def _internal_error(self, err: Exception) -> ApplicationError:
         workflow.logger.error("internal error in the migration workflow", exc_info=err)
@@ -338,6 +373,18 @@ class EmcoMigrateWorkflow:
         except (OptionsError, ParamError) as err:
             raise _invalid(f"invalid workflow parameters: {err}", err.field) from err
         self._progress.params = params
+        parent = workflow.info().parent
+        by_evacuation = parent and workflow.info().workflow_id.startswith(parent.workflow_id + "/")
+        self._list_as(
+            {
+                sa.DIG.name: params.dig.dig,
+                sa.PROJECT.name: params.dig.project,
+                sa.TARGET_CLUSTER.name: str(params.target),
+                sa.STRATEGY.name: params.strategy.value,
+                sa.OUTCOME.name: sa.RUNNING,
+                sa.EVACUATION_ID.name: parent.workflow_id if parent and by_evacuation else None,
+            }
+        )
         if self._safe and not params.dry_run:
             await self._acquire(params)
         mig = MigParam(in_params=(spec.activity_params or {}).get(ALL_ACTIVITIES))
@@ -350,6 +397,7 @@ class EmcoMigrateWorkflow:
             SnapshotRequest(params, intent_refs(mig.app_intents)),
         )
         self._progress.planned(snapshot)
+        self._list_as({sa.SOURCE_CLUSTERS.name: _source_clusters(snapshot)})
         return params, mig, snapshot
 
     async def _acquire(self, params: MigrationParams) -> None:
@@ -702,6 +750,11 @@ class EmcoMigrateWorkflow:
         if step.outcome is StepOutcome.RUNNING:
             step.outcome = StepOutcome.OK
         return result
+
+
+def _source_clusters(snapshot: Snapshot) -> list[str]:
+    """Every cluster the planned app intents were placed on, sorted."""
+    return sorted({str(c) for item in snapshot.items for c in item.current_clusters})
 
 
 def _only_planned(mig: MigParam, snapshot: Snapshot) -> MigParam:

@@ -18,11 +18,15 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from emco_migrate import logs
+from emco_migrate.emcomigrate import search_attributes
 from emco_migrate.emcomigrate.activities import MigrationActivities
 from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow
 from emco_migrate.emcomigrate.emco_client import new_http_client
@@ -188,6 +192,7 @@ async def serve(
     if settings.metrics_port:
         runtime = metrics_runtime(settings.metrics_host, settings.metrics_port)
     client = await connect(settings.temporal, runtime=runtime)
+    await check_search_attributes(client)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -229,6 +234,26 @@ async def serve(
         with contextlib.suppress(ValueError):
             loop.remove_signal_handler(sig)
     log.info("worker stopped")
+
+
+async def check_search_attributes(client: Client) -> None:
+    """Refuse to start, in one line saying how to fix it, when the namespace lacks the
+    search attributes the workflows set (a run would fail its first upsert forever)."""
+    try:
+        response = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+    except RPCError as err:
+        raise UserError(
+            f"cannot list the search attributes of namespace {client.namespace}: {err.message}"
+        ) from None
+    missing = search_attributes.missing(response.custom_attributes)
+    if missing:
+        commands = search_attributes.create_commands(client.namespace, missing)
+        raise UserError(
+            f"namespace {client.namespace} lacks the search attributes the workflows set "
+            f"({', '.join(missing)}); register them once with: {' && '.join(commands)}"
+        )
 
 
 def metrics_runtime(host: str, port: int) -> Runtime:
