@@ -138,9 +138,22 @@ async def test_cancel_during_verification_restores_and_ends_cancelled(
     report = await progress(handle)
     assert report["phase"] == "cancelled"
     assert report["message"].startswith("the workflow was cancelled; undone: restored")
-    # `status` says so too, although a cancellation carries no message of its own
+    # `status` says so too, although a cancellation carries no message of its own: in its
+    # summary (the default) and in the JSON document
     capsys.readouterr()
     code = await asyncio.to_thread(cli.main, ["status", handle.id, "--address", temporal_address])
+    assert code == 0
+    summary = capsys.readouterr().out.splitlines()
+    assert summary[0] == f"migration {handle.id}: cancelled (Temporal: CANCELED)"
+    assert summary[1].startswith("  the workflow was cancelled; undone: restored")
+    rows = {line[2:13].strip(): line[13:] for line in summary[2:] if line[2:13].strip()}
+    assert "undone: restored the app intents of collectd" in rows["failure"]
+    assert rows["placement"] == "collectd: provider1+cluster1 -> provider2+cluster2 (rolled-back)"
+    assert rows["revision"].startswith("1 -> ")
+    assert rows["steps"].split()[:3] == ["GetDigAppIntents", rows["steps"].split()[1], "s"]
+    code = await asyncio.to_thread(
+        cli.main, ["status", handle.id, "-o", "json", "--address", temporal_address]
+    )
     assert code == 0
     status = json.loads(capsys.readouterr().out)
     assert status["workflowStatus"] == "CANCELED"

@@ -11,7 +11,12 @@ from typing import TextIO
 
 import httpx
 
-from emco_migrate.emcomigrate.names import QUERY_CURRENT_STATE, QUERY_PROGRESS, WORKFLOW_EVACUATE
+from emco_migrate.emcomigrate.names import (
+    QUERY_CURRENT_STATE,
+    QUERY_PROGRESS,
+    WORKFLOW_EVACUATE,
+    WORKFLOW_NAME,
+)
 from emco_migrate.errors import UserError
 from emco_migrate.temporal_connection import TemporalSettings, connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
@@ -26,6 +31,7 @@ from emco_migrate.workflowclients.inspection import (
 from emco_migrate.workflowclients.inspection.calls import decoded_payloads
 from emco_migrate.workflowclients.inspection.emco_intents import EMCO_TIMEOUT
 from emco_migrate.workflowclients.inspection.follow import follow
+from emco_migrate.workflowclients.inspection.summary import summary_lines
 
 HELP = "show a workflow's state, history, query result and result"
 
@@ -79,11 +85,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o",
         "--output",
-        choices=("json", "table"),
+        choices=("summary", "json", "table"),
         default=None,
         help=(
-            "json: the EMCO-shaped status document; table: an evacuation's counts and DIGs "
-            "(default: table for an evacuation, json for a migration)"
+            "summary: a migration in a few lines (phase, message, placement before and after, "
+            "revisions, step timings, run ID, times); json: the EMCO-shaped status document; "
+            "table: an evacuation's counts and DIGs (default: table for an evacuation, "
+            "summary for a migration, json with --describe, --history or --query)"
         ),
     )
     add_temporal_arguments(parser)
@@ -136,14 +144,40 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "table":
         raise UserError(
             f"-o table shows evacuations; {args.workflow_id} runs {status.workflow_type}: "
-            "use -o json"
+            "use -o summary or -o json"
         )
+    document = args.describe or args.history or bool(args.query)
+    migration = status.workflow_type == WORKFLOW_NAME
+    if args.output == "summary" or (args.output is None and migration and not document):
+        return print_summary(args, request, status)
     report = status.to_report()
     if args.history:  # payloads as the JSON they hold, not base64
         report["workflowHistory"] = decoded_payloads(report["workflowHistory"])
     print(json.dumps(report, indent=2))
     if status.warning is not None:
         print(f"emco-migrate status: warning: {status.warning}", file=sys.stderr)
+    if args.wait and not status.has_result:
+        raise ended_without_result(status)
+    return 0
+
+
+def print_summary(args: argparse.Namespace, request: StatusRequest, status: WorkflowStatus) -> int:
+    """A migration in a few lines, from its result or (still running, or closed without a
+    result) its progress query; without a worker to answer that, what Temporal knows."""
+    result = status.result if status.has_result else None
+    progress = result if isinstance(result, dict) else None
+    if progress is None:
+        queried = replace(request, query_type=QUERY_PROGRESS, wait=False)
+        try:
+            found = asyncio.run(inspect(temporal_settings(args), queried))
+        except NoWorkerPolling:
+            progress = None
+        else:
+            answer = found.query_result
+            progress = answer if isinstance(answer, dict) else None
+            status = replace(found, failure=status.failure)
+    for line in summary_lines(status, progress):
+        print(line)
     if args.wait and not status.has_result:
         raise ended_without_result(status)
     return 0

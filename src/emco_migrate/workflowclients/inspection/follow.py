@@ -36,14 +36,21 @@ def progress_line(status: WorkflowStatus) -> str:
     is retrying (attempt, last error) or what verification waits for."""
     answer = status.query_result if isinstance(status.query_result, dict) else {}
     line = f"{answer.get('phase', '?')}: {answer.get('message', '')}".rstrip()
+    return line + activity_note(status)
+
+
+def activity_note(status: WorkflowStatus) -> str:
+    """For a running migration: the activity that is retrying (attempt, last error) and
+    what verification waits for, each in brackets; "" when there is nothing to say."""
+    note = ""
     activity = status.activity
     if activity is not None and status.workflow_type != WORKFLOW_EVACUATE:
         if activity.attempt > 1 or activity.last_error:
             error = f": {activity.last_error}" if activity.last_error else ""
-            line += f" [{activity.name} attempt {activity.attempt}{error}]"
+            note += f" [{activity.name} attempt {activity.attempt}{error}]"
         if activity.waiting_for:
-            line += f" [waiting for {'; '.join(activity.waiting_for)}]"
-    return line
+            note += f" [waiting for {'; '.join(activity.waiting_for)}]"
+    return note
 
 
 def ended(status: WorkflowStatus) -> Ended:

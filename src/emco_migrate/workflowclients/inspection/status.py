@@ -103,6 +103,9 @@ async def get_status(
         ),
         no_worker=no_worker,
         workflow_type=description.workflow_type,
+        described_run_id=description.run_id,
+        started_at=description.start_time,
+        closed_at=description.close_time,
     )
     if not request.query_type:
         return found

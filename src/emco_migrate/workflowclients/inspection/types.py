@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus
@@ -72,6 +72,10 @@ class WorkflowStatus:
     no_worker: str | None = None
     query_error: str | None = None
     workflow_type: str = ""
+    # From the description: the run actually reported on, and its start and close times.
+    described_run_id: str = ""
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
 
     @property
     def activity(self) -> PendingActivity | None:
