@@ -1,11 +1,12 @@
-"""Deployment groups for the benchmark, created through the emulator's REST API.
+"""Deployment groups for the benchmark, created through the emulator's REST API, and the
+emulator's admin calls the scenarios make (cluster settings, request counts).
 
-One project ``bench`` with a logical cloud over ``provider1/cluster1`` and
-``provider2/cluster2``, one composite app ``capp1`` (one app, ``app1``: a Deployment and a
-Service) and its profile, and any number of DIGs ``dig-<n>``: each with its own placement
-intent placing ``app1`` on cluster1, approved and instantiated. With the emulator's rollout
-delay 0 they are Ready at once. Migrations alternate between the two clusters, so the same
-DIGs serve every round.
+One project (``bench``, or another name for a fleet of its own) with a logical cloud over
+``provider1/cluster1`` and ``provider2/cluster2``, one composite app ``capp1`` (one app,
+``app1``: a Deployment and a Service) and its profile, and any number of DIGs ``dig-<n>``:
+each with its own placement intent placing ``app1`` on cluster1, approved and instantiated.
+With the emulator's rollout delay 0 they are Ready at once. Migrations alternate between the
+two clusters, so the same DIGs serve every round.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bench.emco_sim import METER_PATH
+from bench.stats import RequestCounts
 from emco_migrate.emcosim.fixtures import multipart, sample_chart, sample_profile
 
 PROJECT = "bench"
@@ -48,6 +51,7 @@ class BenchDig:
 
     emco_url: str
     name: str
+    project: str = PROJECT
 
     @property
     def gpi(self) -> str:
@@ -61,7 +65,7 @@ class BenchDig:
     def path(self) -> str:
         """The DIG's path under the emulator (starts with /v2)."""
         return (
-            f"/v2/projects/{PROJECT}/composite-apps/{COMPOSITE_APP}/{VERSION}"
+            f"/v2/projects/{self.project}/composite-apps/{COMPOSITE_APP}/{VERSION}"
             f"/deployment-intent-groups/{self.name}"
         )
 
@@ -90,7 +94,7 @@ class BenchDig:
         """``activityParams["all-activities"]`` migrating this DIG to ``target``."""
         return {
             "emcoURL": self.emco_url,
-            "project": PROJECT,
+            "project": self.project,
             "compositeApp": COMPOSITE_APP,
             "compositeAppVersion": VERSION,
             "deploymentIntentGroup": self.name,
@@ -107,12 +111,15 @@ async def _ok(response: httpx.Response, *also: int) -> None:
         )
 
 
-async def create_fleet(emco_url: str, count: int, first: int = 0) -> list[BenchDig]:
-    """Create (once) the shared resources and DIGs ``dig-<first>`` .. ``dig-<first+count-1>``."""
+async def create_fleet(
+    emco_url: str, count: int, first: int = 0, project: str = PROJECT
+) -> list[BenchDig]:
+    """Create (once per project) the shared resources and DIGs ``dig-<first>`` ..
+    ``dig-<first+count-1>`` in ``project``."""
     async with httpx.AsyncClient(base_url=emco_url, timeout=30.0) as c:
         if first == 0:
-            await _create_shared(c)
-        digs = [BenchDig(emco_url, f"dig-{n}") for n in range(first, first + count)]
+            await _create_shared(c, project)
+        digs = [BenchDig(emco_url, f"dig-{n}", project) for n in range(first, first + count)]
         lanes = asyncio.Semaphore(SETUP_CONCURRENCY)
 
         async def create(dig: BenchDig) -> None:
@@ -123,7 +130,7 @@ async def create_fleet(emco_url: str, count: int, first: int = 0) -> list[BenchD
     return digs
 
 
-async def _create_shared(c: httpx.AsyncClient) -> None:
+async def _create_shared(c: httpx.AsyncClient, project: str) -> None:
     rsync = {"host": "rsync", "port": 9031, "type": "", "priority": 0}
     await _ok(
         await c.post("/v2/controllers", json={"metadata": {"name": "rsync"}, "spec": rsync}), 409
@@ -132,8 +139,8 @@ async def _create_shared(c: httpx.AsyncClient) -> None:
         await _ok(await c.post("/v2/cluster-providers", json={"metadata": {"name": provider}}), 409)
         kubeconfig = multipart({"metadata": {"name": cluster}}, b"apiVersion: v1\n")
         await _ok(await c.post(f"/v2/cluster-providers/{provider}/clusters", files=kubeconfig), 409)
-    await _ok(await c.post("/v2/projects", json={"metadata": {"name": PROJECT}}))
-    clouds = f"/v2/projects/{PROJECT}/logical-clouds"
+    await _ok(await c.post("/v2/projects", json={"metadata": {"name": project}}))
+    clouds = f"/v2/projects/{project}/logical-clouds"
     cloud = {"metadata": {"name": LOGICAL_CLOUD}, "spec": {"level": "0"}}
     await _ok(await c.post(clouds, json=cloud))
     for provider, cluster in CLUSTERS:
@@ -142,8 +149,8 @@ async def _create_shared(c: httpx.AsyncClient) -> None:
         await _ok(await c.post(f"{clouds}/{LOGICAL_CLOUD}/cluster-references", json=ref))
     await _ok(await c.post(f"{clouds}/{LOGICAL_CLOUD}/instantiate"))
     app = {"metadata": {"name": COMPOSITE_APP}, "spec": {"compositeAppVersion": VERSION}}
-    await _ok(await c.post(f"/v2/projects/{PROJECT}/composite-apps", json=app))
-    base = f"/v2/projects/{PROJECT}/composite-apps/{COMPOSITE_APP}/{VERSION}"
+    await _ok(await c.post(f"/v2/projects/{project}/composite-apps", json=app))
+    base = f"/v2/projects/{project}/composite-apps/{COMPOSITE_APP}/{VERSION}"
     await _ok(
         await c.post(
             f"{base}/apps", files=multipart({"metadata": {"name": APP}}, sample_chart(APP))
@@ -163,7 +170,8 @@ async def _create_dig(c: httpx.AsyncClient, dig: BenchDig) -> None:
         "overrideValues": [],
     }
     digs = (
-        f"/v2/projects/{PROJECT}/composite-apps/{COMPOSITE_APP}/{VERSION}/deployment-intent-groups"
+        f"/v2/projects/{dig.project}/composite-apps/{COMPOSITE_APP}/{VERSION}"
+        "/deployment-intent-groups"
     )
     await _ok(await c.post(digs, json={"metadata": {"name": dig.name}, "spec": spec}))
     link = {"intent": {"genericPlacementIntent": dig.gpi}}
@@ -189,6 +197,33 @@ async def set_cluster(emco_url: str, cluster: Cluster, **settings: object) -> No
         response.raise_for_status()
 
 
+async def reset_request_counts(emco_url: str) -> None:
+    """Start counting afresh: zero the bench meter and clear the emulator's request log (so
+    neither the log nor a reading of it grows with the run)."""
+    async with httpx.AsyncClient(base_url=emco_url, timeout=30.0) as c:
+        (await c.delete(METER_PATH)).raise_for_status()
+        (await c.delete("/emulator/v1/requests")).raise_for_status()
+
+
+async def read_request_counts(emco_url: str) -> RequestCounts:
+    """The ``/v2`` requests since `reset_request_counts`: the meter's counts and the number of
+    writes in the emulator's own request log (which holds writes only)."""
+    async with httpx.AsyncClient(base_url=emco_url, timeout=30.0) as c:
+        meter = await c.get(METER_PATH)
+        meter.raise_for_status()
+        logged = await c.get("/emulator/v1/requests")
+        logged.raise_for_status()
+    counted = meter.json()
+    width = float(counted["bucketSeconds"])
+    return RequestCounts(
+        reads=int(counted["reads"]),
+        writes=int(counted["writes"]),
+        logged_writes=len(logged.json()),
+        bucket_seconds=width,
+        buckets=tuple((int(b), int(n)) for b, n in counted["buckets"]),
+    )
+
+
 @dataclass
 class Fleet:
     """The benchmark's DIGs and the cluster each one's app is on now."""
@@ -198,9 +233,9 @@ class Fleet:
     location: dict[str, Cluster]
 
     @classmethod
-    async def create(cls, emco_url: str, count: int) -> Fleet:
-        """Create the shared resources and ``count`` DIGs, all on cluster1."""
-        digs = await create_fleet(emco_url, count)
+    async def create(cls, emco_url: str, count: int, project: str = PROJECT) -> Fleet:
+        """Create the shared resources and ``count`` DIGs in ``project``, all on cluster1."""
+        digs = await create_fleet(emco_url, count, project=project)
         return cls(emco_url, digs, {d.name: SOURCE for d in digs})
 
     def target(self, dig: BenchDig) -> Cluster:

@@ -4,7 +4,8 @@ Everything listens on loopback on free ports and logs to ``state_dir/logs``:
 
 * ``temporal``: `temporal server start-dev` (in memory), with the extra namespace
   ``bench-start`` where scenario 1's workflows are started and never run;
-* ``emco-sim``: the EMCO emulator, state in memory, rollout delay 0;
+* ``emco-sim``: the EMCO emulator (``python -m bench.emco_sim``: `emco-migrate emco-sim` with
+  a request meter in front), state in memory, rollout delay 0 (scenario 5 sets its own);
 * ``bench-worker``: ``python -m bench.worker``, the worker `emco-migrate worker` builds
   plus the floor workflow of scenario 2 (so both run on the same worker);
 * ``http-server``: `emco-migrate http-server` on namespace ``default`` (scenario 2);
@@ -120,8 +121,8 @@ class BenchStack:
         try:
             self._spawn(
                 "emco-sim",
-                [*cli, "emco-sim", "--host", HOST, "--port", str(self.emco_port),
-                 "--db", ":memory:", "--ready-delay", "0"],
+                [sys.executable, "-m", "bench.emco_sim", "--host", HOST,
+                 "--port", str(self.emco_port), "--db", ":memory:", "--ready-delay", "0"],
             )  # fmt: skip
             self.temporal = TemporalDevServer(
                 log_path=self.log_dir / "temporal.log", host=HOST

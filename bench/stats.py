@@ -37,6 +37,17 @@ def paired_ratio(numerator: Summary, denominator: Summary) -> float:
     return median([ratio(n.rate, d.rate) for n, d in pairs])
 
 
+def paired_p99_ratio(numerator: Summary, denominator: Summary) -> float:
+    """The median over rounds of each round's p99 ratio (paired as in `paired_ratio`)."""
+    pairs = zip(numerator.rounds, denominator.rounds, strict=False)
+    return median([ratio(n.p99, d.p99) for n, d in pairs])
+
+
+def cpu_in_use(summary: Summary) -> float:
+    """CPUs the processes used together during a variant's rounds (median over rounds)."""
+    return median([ratio(sum(r.cpu.values()), r.seconds) for r in summary.rounds if r.cpu])
+
+
 @dataclass(frozen=True)
 class Round:
     """One round of one variant: how many operations, how long, each one's latency."""
@@ -124,3 +135,49 @@ class Summary:
 def _finite(value: float) -> float | None:
     """JSON has no NaN: missing figures are null."""
     return None if math.isnan(value) else round(value, 3)
+
+
+@dataclass(frozen=True)
+class RequestCounts:
+    """The emulator's ``/v2`` requests over one round (`bench.emco_sim`'s meter).
+
+    ``buckets`` are (bucket index, requests) with bucket index = arrival time in Unix seconds
+    divided by ``bucket_seconds``; ``logged_writes`` is how many writes the emulator's own
+    request log holds for the round (it records writes only), a check on the meter.
+    """
+
+    reads: int
+    writes: int
+    logged_writes: int
+    bucket_seconds: float
+    buckets: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def total(self) -> int:
+        return self.reads + self.writes
+
+    def peak_rate(self, window_seconds: float) -> float:
+        """Requests per second in the busiest ``window_seconds`` (a sliding window of whole
+        buckets); NaN with no requests, or when they all came within less than the window."""
+        if not self.buckets:
+            return math.nan
+        counts = dict(self.buckets)
+        first, last = min(counts), max(counts)
+        width = max(1, round(window_seconds / self.bucket_seconds))
+        if last - first + 1 < width:
+            return math.nan
+        dense = [counts.get(i, 0) for i in range(first, last + 1)]
+        best = running = sum(dense[:width])
+        for i in range(width, len(dense)):
+            running += dense[i] - dense[i - width]
+            best = max(best, running)
+        return best / (width * self.bucket_seconds)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "reads": self.reads,
+            "writes": self.writes,
+            "writesInRequestLog": self.logged_writes,
+            "peak1sPerSecond": _finite(self.peak_rate(1.0)),
+            "peak5sPerSecond": _finite(self.peak_rate(5.0)),
+        }
