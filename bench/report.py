@@ -7,27 +7,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.config import (
+    EVACUATION_EFFICIENCY_TARGET,
     MIGRATION_RATIO_TARGET,
+    OVERHEAD_MS_TARGET,
     PARKED_KIB_TARGET,
-    START_P99_TARGET_MS,
+    REQUESTS_PER_MIGRATION_TARGET,
+    START_P99_RATIO_TARGET,
     START_RATIO_TARGET,
     BenchConfig,
 )
 from bench.scenarios.emulator import EmulatorResult
+from bench.scenarios.fleet import FleetResult
 from bench.scenarios.memory import MemoryResult
 from bench.scenarios.migration import MigrationResult
 from bench.scenarios.start_path import StartPathResult
-from bench.stats import Summary, paired_ratio
+from bench.stats import Summary, paired_p99_ratio, paired_ratio
 
 
 @dataclass(frozen=True)
 class Target:
-    """One target of issue 6 and how this run did."""
+    """One target (issues 6 and 14) and how this run did."""
 
     name: str
     value: float
     limit: float
     at_least: bool
+    detail: str = ""  # what the value was computed from, when that helps to read it
 
     @property
     def passed(self) -> bool:
@@ -38,7 +43,8 @@ class Target:
     def line(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
         sign = ">=" if self.at_least else "<="
-        return f"  {verdict}  {self.name} {sign} {self.limit:g}: {_num(self.value)}"
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"  {verdict}  {self.name} {sign} {self.limit:g}: {_num(self.value)}{detail}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +66,7 @@ class Results:
     migration: MigrationResult | None = None
     memory: MemoryResult | None = None
     emulator: EmulatorResult | None = None
+    fleet: FleetResult | None = None
     notes: list[str] = field(default_factory=list)
 
     def targets(self) -> list[Target]:
@@ -75,26 +82,56 @@ class Results:
             )
             found.append(
                 Target(
-                    f"start path b p99 ms at C={self.start.config.concurrency}",
-                    self.start.ours.p99 * 1000,
-                    START_P99_TARGET_MS,
+                    f"start path b p99 / floor p99 at C={self.start.config.concurrency}",
+                    paired_p99_ratio(self.start.ours, self.start.floor),
+                    START_P99_RATIO_TARGET,
                     at_least=False,
+                    detail=f"b {_num(self.start.ours.p99 * 1000)} ms, "
+                    f"floor {_num(self.start.floor.p99 * 1000)} ms",
                 )
             )
-        if self.migration is not None:
+        if (m := self.migration) is not None:
             found.append(
                 Target(
                     "migration throughput ours/floor",
-                    paired_ratio(self.migration.ours, self.migration.floor),
+                    paired_ratio(m.ours, m.floor),
                     MIGRATION_RATIO_TARGET,
                     at_least=True,
                 )
             )
-        if self.memory is not None:
             found.append(
                 Target(
-                    "worker KiB per parked migration",
-                    self.memory.kib_per_migration,
+                    "EMCO requests per verified one-app migration",
+                    m.requests_per_migration,
+                    REQUESTS_PER_MIGRATION_TARGET,
+                    at_least=False,
+                    detail=f"{_num(m.polls)} verification poll(s) each",
+                )
+            )
+        if (f := self.fleet) is not None:
+            c = f.config
+            found.append(
+                Target(
+                    f"evacuation efficiency at M={c.digs}, K={c.max_in_flight}",
+                    f.efficiency,
+                    EVACUATION_EFFICIENCY_TARGET,
+                    at_least=True,
+                    detail=f"ideal {_num(f.ideal_seconds)} s, actual {_num(f.seconds)} s",
+                )
+            )
+            found.append(
+                Target(
+                    "single migration overhead ms p50 (wall - rollout delay)",
+                    f.overhead_ms,
+                    OVERHEAD_MS_TARGET,
+                    at_least=False,
+                )
+            )
+        if (mem := self.memory) is not None:
+            found.append(
+                Target(
+                    f"worker KiB per parked migration at K={mem.config.parked}",
+                    mem.kib_per_migration,
                     PARKED_KIB_TARGET,
                     at_least=False,
                 )
@@ -143,6 +180,10 @@ class Results:
                     MIGRATION_CPU_COLUMNS,
                 ),
                 f"   ours/floor {_num(paired_ratio(m.ours, m.floor))}",
+                f"   EMCO requests per migration {_num(m.requests_per_migration)} "
+                f"({_num(m.per_migration(lambda r: r.reads))} reads, "
+                f"{_num(m.per_migration(lambda r: r.writes))} writes); "
+                f"verification polls per migration {_num(m.polls)}",
             ]
         if (mem := self.memory) is not None:
             waiting = mem.verifying < mem.config.parked
@@ -171,12 +212,37 @@ class Results:
                     EMULATOR_CPU_COLUMNS,
                 ),
             ]
+        if (f := self.fleet) is not None:
+            lines += self._fleet_lines(f)
         targets = self.targets()
         if targets:
             lines += ["", "Targets:", *(t.line() for t in targets)]
         if self.notes:
             lines += ["", "Notes:", *(f"  - {n}" for n in self.notes)]
         return "\n".join(lines)
+
+    @staticmethod
+    def _fleet_lines(f: FleetResult) -> list[str]:
+        c = f.config
+        singles = sum(len(r.singles.latencies) for r in f.rounds)
+        return [
+            "",
+            f"5. Fleet: evacuation of M={c.digs} DIGs at maxInFlight K={c.max_in_flight}, "
+            f"rollout delay {c.rollout_delay:g} s, {c.rounds} rounds",
+            _header("DIGs/s"),
+            _row("evacuation (p50/p99: each child)", f.evacuation),
+            *_cpu_block("CPU ms per DIG", [("evacuation", f.evacuation)], MIGRATION_CPU_COLUMNS),
+            f"   single migration at rest ({singles}, one at a time): "
+            f"p50 {_num(f.single_seconds * 1000)} ms, "
+            f"overhead (wall - {c.rollout_delay:g} s) p50 {_num(f.overhead_ms)} ms",
+            f"   evacuation {_num(f.seconds)} s; ideal ceil({c.digs}/{c.max_in_flight}) x "
+            f"single = {_num(f.ideal_seconds)} s; efficiency {_num(f.efficiency)}",
+            f"   first child started {_num(f.first_child_seconds)} s after the POST "
+            "(discovery, plan)",
+            f"   EMCO requests: {_num(f.requests('per_dig'))} per DIG, "
+            f"{_num(f.requests('mean'))}/s mean, {_num(f.requests('peak1s'))}/s busiest 1 s, "
+            f"{_num(f.requests('peak5s'))}/s busiest 5 s",
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document written to bench/results/latest.json."""
@@ -196,9 +262,42 @@ class Results:
             out["migration"] = {
                 "migrations": m.config.migrations,
                 "floorStatusPolls": _finite(m.polls),
+                "verificationPollsPerMigration": _finite(m.polls),
+                "emcoRequestsPerMigration": _finite(m.requests_per_migration),
+                "emcoReadsPerMigration": _finite(m.per_migration(lambda r: r.reads)),
+                "emcoWritesPerMigration": _finite(m.per_migration(lambda r: r.writes)),
+                "emcoRequests": [r.to_json() for r in m.requests],
                 "ours": m.ours.to_json(),
                 "floor": m.floor.to_json(),
                 "oursOverFloor": _finite(paired_ratio(m.ours, m.floor)),
+            }
+        if (f := self.fleet) is not None:
+            out["fleet"] = {
+                "digs": f.config.digs,
+                "maxInFlight": f.config.max_in_flight,
+                "rolloutDelaySeconds": f.config.rollout_delay,
+                "singleMigrationP50Ms": _finite(f.single_seconds * 1000),
+                "overheadP50Ms": _finite(f.overhead_ms),
+                "evacuationSeconds": _finite(f.seconds),
+                "idealSeconds": _finite(f.ideal_seconds),
+                "efficiency": _finite(f.efficiency),
+                "firstChildSeconds": _finite(f.first_child_seconds),
+                "emcoRequestsPerDig": _finite(f.requests("per_dig")),
+                "emcoRequestsPerSecondMean": _finite(f.requests("mean")),
+                "emcoRequestsPerSecondPeak1s": _finite(f.requests("peak1s")),
+                "emcoRequestsPerSecondPeak5s": _finite(f.requests("peak5s")),
+                "evacuation": f.evacuation.to_json(),
+                "singles": f.singles.to_json(),
+                "rounds": [
+                    {
+                        "seconds": round(r.evacuation.seconds, 3),
+                        "idealSeconds": _finite(r.ideal_seconds),
+                        "efficiency": _finite(r.efficiency),
+                        "firstChildSeconds": _finite(r.first_child_seconds),
+                        "emcoRequests": r.requests.to_json(),
+                    }
+                    for r in f.rounds
+                ],
             }
         if (mem := self.memory) is not None:
             out["memory"] = {

@@ -29,7 +29,8 @@ from bench.stack import BenchStack
 from bench.stats import median
 from emco_migrate.emcomigrate.names import ACTIVITY_VERIFY
 
-PARK_TIMEOUT = 300.0
+PARK_TIMEOUT = 300.0  # at least; a larger K gets PARK_SECONDS_EACH per migration
+PARK_SECONDS_EACH = 0.5
 DESCRIBE_CONCURRENCY = 32
 RSS_SAMPLES = 3
 WARMUP_MIGRATIONS = 5
@@ -149,7 +150,8 @@ async def _wait_parked(client: Client, workflow_ids: Sequence[str], stack: Bench
                 return pending.state
         return None
 
-    deadline = time.monotonic() + PARK_TIMEOUT
+    timeout = max(PARK_TIMEOUT, PARK_SECONDS_EACH * len(workflow_ids))
+    deadline = time.monotonic() + timeout
     while True:
         states = await asyncio.gather(*(state(i) for i in workflow_ids))
         waiting = sum(s is None for s in states)
@@ -160,6 +162,6 @@ async def _wait_parked(client: Client, workflow_ids: Sequence[str], stack: Bench
         if time.monotonic() > deadline:
             raise ParkingFailed(
                 f"{waiting} of {len(workflow_ids)} migrations not in verification "
-                f"after {PARK_TIMEOUT:g}s"
+                f"after {timeout:g}s"
             )
         await asyncio.sleep(0.5)

@@ -8,11 +8,17 @@ complete (phase ``completed``), so each round really moves M apps and verifies t
 Floor: the same M, started with `Client.start_workflow` on the same worker and task queue,
 running `bench.floor.FloorWorkflow` (three no-op activities, then as many DIG status GETs
 as our verification made polls, read from our workflows' histories).
+
+Per round of ours, also: the EMCO requests the M migrations made (the emulator's meter,
+reset before the round) and the verification polls each made (every workflow's history,
+read after the round), both per migration.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import statistics
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,15 +27,15 @@ from functools import partial
 from temporalio.client import Client
 
 from bench.bodies import invoke_body
-from bench.emco_setup import BenchDig, Fleet
+from bench.emco_setup import BenchDig, Fleet, read_request_counts, reset_request_counts
 from bench.floor import FLOOR_WORKFLOW, FloorRequest
 from bench.load import HttpPool, drive
 from bench.stack import BenchStack
-from bench.stats import Round, Summary, median
+from bench.stats import RequestCounts, Round, Summary, median
 from emco_migrate.emcomigrate.names import ACTIVITY_VERIFY, MIGRATE_WORKFLOW_CLIENT, TASK_QUEUE
 
 MAX_CONNECTIONS = 256
-HISTORY_SAMPLE = 5
+HISTORY_CONCURRENCY = 16
 WARMUP_MIGRATIONS = 10
 
 
@@ -48,7 +54,21 @@ class MigrationResult:
     config: MigrationConfig
     ours: Summary
     floor: Summary
-    polls: float
+    requests: tuple[RequestCounts, ...] = ()  # per round of ours
+    polls_per_round: tuple[float, ...] = ()  # mean verification polls per migration
+
+    @property
+    def polls(self) -> float:
+        """Verification polls per migration (the median over rounds of each round's mean)."""
+        return median(list(self.polls_per_round))
+
+    def per_migration(self, count: Callable[[RequestCounts], int]) -> float:
+        """EMCO requests (as ``count`` picks them) per migration, median over rounds."""
+        return median([count(r) / self.config.migrations for r in self.requests])
+
+    @property
+    def requests_per_migration(self) -> float:
+        return self.per_migration(lambda r: r.total)
 
 
 class Migrator:
@@ -93,10 +113,13 @@ class Migrator:
 
 
 async def verification_polls(client: Client, workflow_ids: Sequence[str]) -> float:
-    """The median number of polls VerifyMigration made, from the workflows' histories."""
-    polls: list[float] = []
-    for workflow_id in workflow_ids:
-        history = await client.get_workflow_handle(workflow_id).fetch_history()
+    """The mean number of polls VerifyMigration made per workflow, from their histories."""
+    lanes = asyncio.Semaphore(HISTORY_CONCURRENCY)
+
+    async def polls_of(workflow_id: str) -> list[float]:
+        async with lanes:
+            history = await client.get_workflow_handle(workflow_id).fetch_history()
+        polls: list[float] = []
         verify_ids = {
             e.event_id
             for e in history.events
@@ -108,7 +131,10 @@ async def verification_polls(client: Client, workflow_ids: Sequence[str]) -> flo
                 done = event.activity_task_completed_event_attributes
                 if done.scheduled_event_id in verify_ids:
                     polls.append(float(json.loads(done.result.payloads[0].data)["polls"]))
-    return median(polls)
+        return polls
+
+    per_workflow = await asyncio.gather(*(polls_of(i) for i in workflow_ids))
+    return statistics.fmean(sum(p) for p in per_workflow) if per_workflow else float("nan")
 
 
 async def run(stack: BenchStack, fleet: Fleet, config: MigrationConfig) -> MigrationResult:
@@ -117,7 +143,8 @@ async def run(stack: BenchStack, fleet: Fleet, config: MigrationConfig) -> Migra
     digs = fleet.digs[: config.migrations]
     ours: list[Round] = []
     floor: list[Round] = []
-    polls = 1.0
+    requests: list[RequestCounts] = []
+    polls: list[float] = []
     async with HttpPool(stack.invoke_url, min(MAX_CONNECTIONS, len(digs))) as http:
         migrator = Migrator(client, http, fleet)
         warmup = await migrator.migrate_all(digs[:WARMUP_MIGRATIONS], "warmup")
@@ -126,13 +153,20 @@ async def run(stack: BenchStack, fleet: Fleet, config: MigrationConfig) -> Migra
             for variant in ("ours", "floor") if n % 2 == 0 else ("floor", "ours"):
                 if variant == "ours":
                     tag = f"r{n}"
+                    await reset_request_counts(fleet.emco_url)
                     result = await migrator.migrate_all(digs, tag, cpu=stack.cpu_seconds)
                     ours.append(_check(result, "migration"))
-                    sample = [migrator.workflow_id(d, tag) for d in digs[:HISTORY_SAMPLE]]
-                    polls = await verification_polls(client, sample)
+                    requests.append(await read_request_counts(fleet.emco_url))
+                    ids = [migrator.workflow_id(d, tag) for d in digs]
+                    polls.append(await verification_polls(client, ids))
                 else:
-                    floor.append(await _floor_round(stack, client, fleet, digs, polls, f"r{n}"))
-    return MigrationResult(config, Summary(tuple(ours)), Summary(tuple(floor)), polls)
+                    floor_polls = polls[-1] if polls else 1.0
+                    floor.append(
+                        await _floor_round(stack, client, fleet, digs, floor_polls, f"r{n}")
+                    )
+    return MigrationResult(
+        config, Summary(tuple(ours)), Summary(tuple(floor)), tuple(requests), tuple(polls)
+    )
 
 
 async def _floor_round(

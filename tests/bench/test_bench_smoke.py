@@ -30,7 +30,7 @@ def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr + result.stdout
     for heading in ("1. Start path", "2. Migration throughput", "3. Worker memory",
-                    "4. Emulator ceiling", "Targets:"):  # fmt: skip
+                    "4. Emulator ceiling", "5. Fleet", "Targets:"):  # fmt: skip
         assert heading in result.stdout
 
     figures = json.loads(out.read_text())
@@ -46,6 +46,12 @@ def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
     assert migration["oursOverFloor"] > 0
     assert migration["floorStatusPolls"] >= 1
     assert migration["ours"]["cpuMsPerOperation"]["bench-worker"] > 0
+    # Every migration reads and writes EMCO; the meter agrees with the emulator's own log.
+    assert migration["verificationPollsPerMigration"] >= 1
+    assert migration["emcoReadsPerMigration"] >= 1
+    assert migration["emcoWritesPerMigration"] >= 1
+    for counted in migration["emcoRequests"]:
+        assert counted["writes"] == counted["writesInRequestLog"] > 0
 
     memory = figures["memory"]
     assert memory["idleKiB"] > 0 and memory["parkedKiB"] > 0
@@ -57,8 +63,28 @@ def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
         rate > 0 for rate in rates(emulator["putAppIntent"]) + rates(emulator["getDigStatus"])
     )
 
+    fleet = figures["fleet"]
+    evacuation = fleet["evacuation"]
+    assert evacuation["errors"] == 0 and all(rate > 0 for rate in rates(evacuation))
+    assert evacuation["p99Ms"] >= evacuation["p50Ms"] > 0  # each child's duration
+    # A migration cannot be verified before the rollout delay has passed.
+    assert fleet["singleMigrationP50Ms"] > fleet["rolloutDelaySeconds"] * 1000
+    assert fleet["overheadP50Ms"] > 0
+    assert fleet["idealSeconds"] > 0 and fleet["efficiency"] > 0
+    assert fleet["firstChildSeconds"] >= 0
+    assert fleet["emcoRequestsPerDig"] > 1
+    assert fleet["emcoRequestsPerSecondMean"] > 0
+    assert fleet["emcoRequestsPerSecondPeak1s"] > 0  # the smoke evacuation takes over 1 s
+    for evacuated in fleet["rounds"]:
+        counted = evacuated["emcoRequests"]
+        assert counted["writes"] == counted["writesInRequestLog"] > 0
+
     assert {t["target"] for t in figures["targets"]} >= {
         "start path b/a throughput",
+        "start path b p99 / floor p99 at C=4",
         "migration throughput ours/floor",
-        "worker KiB per parked migration",
+        "EMCO requests per verified one-app migration",
+        "evacuation efficiency at M=4, K=2",
+        "single migration overhead ms p50 (wall - rollout delay)",
+        "worker KiB per parked migration at K=4",
     }
