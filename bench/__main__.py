@@ -200,7 +200,8 @@ def explain(results: Results, cpus: int) -> None:
                 f"evacuation efficiency {f.efficiency:.2f}: keeping K={c.max_in_flight} in "
                 f"flight at the single migration's pace needs {needed:.1f} migrations/s"
                 f"{measured}; the evacuation used {busy:.2f} of {cpus} CPUs; the first child "
-                f"started {f.first_child_seconds:.1f} s after the POST (discovery, plan), and "
+                f"started {f.first_child_seconds:.1f} s after the POST (discovery, plan), the "
+                f"K-th {f.fill_seconds:.1f} s after the first (one start at a time), and "
                 f"the children took p50 {f.evacuation.p50:.2f} s against "
                 f"{f.single_seconds:.2f} s alone"
             )

@@ -238,7 +238,7 @@ class Results:
             f"   evacuation {_num(f.seconds)} s; ideal ceil({c.digs}/{c.max_in_flight}) x "
             f"single = {_num(f.ideal_seconds)} s; efficiency {_num(f.efficiency)}",
             f"   first child started {_num(f.first_child_seconds)} s after the POST "
-            "(discovery, plan)",
+            f"(discovery, plan); the K-th {_num(f.fill_seconds)} s after the first",
             f"   EMCO requests: {_num(f.requests('per_dig'))} per DIG, "
             f"{_num(f.requests('mean'))}/s mean, {_num(f.requests('peak1s'))}/s busiest 1 s, "
             f"{_num(f.requests('peak5s'))}/s busiest 5 s",
@@ -282,6 +282,7 @@ class Results:
                 "idealSeconds": _finite(f.ideal_seconds),
                 "efficiency": _finite(f.efficiency),
                 "firstChildSeconds": _finite(f.first_child_seconds),
+                "windowFillSeconds": _finite(f.fill_seconds),
                 "emcoRequestsPerDig": _finite(f.requests("per_dig")),
                 "emcoRequestsPerSecondMean": _finite(f.requests("mean")),
                 "emcoRequestsPerSecondPeak1s": _finite(f.requests("peak1s")),
@@ -294,6 +295,7 @@ class Results:
                         "idealSeconds": _finite(r.ideal_seconds),
                         "efficiency": _finite(r.efficiency),
                         "firstChildSeconds": _finite(r.first_child_seconds),
+                        "windowFillSeconds": _finite(r.fill_seconds),
                         "emcoRequests": r.requests.to_json(),
                     }
                     for r in f.rounds

@@ -74,6 +74,7 @@ class FleetRound:
     singles: Round  # one latency per single migration
     evacuation: Round  # operations M, seconds the wall time, one latency per child
     first_child_seconds: float  # from the POST to the first child's start
+    fill_seconds: float  # from the first child's start to the K-th's (the window filled)
     requests: RequestCounts  # during the evacuation
     waves: int
 
@@ -130,6 +131,10 @@ class FleetResult:
     def first_child_seconds(self) -> float:
         return median([r.first_child_seconds for r in self.rounds])
 
+    @property
+    def fill_seconds(self) -> float:
+        return median([r.fill_seconds for r in self.rounds])
+
     def requests(self, figure: str) -> float:
         """A request figure, median over rounds: ``per_dig``, ``mean`` (per second),
         ``peak1s`` or ``peak5s``."""
@@ -162,10 +167,11 @@ async def run(stack: BenchStack, fleet: Fleet, config: FleetConfig) -> FleetResu
             for n in range(config.rounds):
                 singles = await _singles(migrator, fleet, config.singles, f"single-r{n}")
                 source, target = (SOURCE, TARGET) if n % 2 == 0 else (TARGET, SOURCE)
-                evacuation, first, requests = await _evacuate(
+                evacuation, starts, requests = await _evacuate(
                     stack, client, http, config, source, target, f"bench-evacuate-{run_id}-r{n}"
                 )
-                rounds.append(FleetRound(singles, evacuation, first, requests, config.waves))
+                first, fill = starts
+                rounds.append(FleetRound(singles, evacuation, first, fill, requests, config.waves))
     finally:
         await _set_delay(stack.emco_url, None)
     return FleetResult(config, tuple(rounds))
@@ -201,8 +207,9 @@ async def _evacuate(
     source: Cluster,
     target: Cluster,
     evacuation_id: str,
-) -> tuple[Round, float, RequestCounts]:
-    """One evacuation of the fleet project from ``source`` to ``target``."""
+) -> tuple[Round, tuple[float, float], RequestCounts]:
+    """One evacuation of the fleet project from ``source`` to ``target``; its round, (first
+    child's start after the POST, K-th child's start after the first's), its requests."""
     params = {
         "emcoURL": stack.emco_url,
         "clusterProvider": source.provider,
@@ -225,10 +232,11 @@ async def _evacuate(
     requests = await read_request_counts(stack.emco_url)
     _check_report(evacuation_id, report, config.digs)
     children = await _children(client, evacuation_id, config.digs)
-    first = min(start for start, _ in children) - posted
+    starts = sorted(start for start, _ in children)
+    fill = starts[min(config.max_in_flight, len(starts)) - 1] - starts[0]
     used = {k: cpu_after[k] - cpu_before[k] for k in cpu_after if k in cpu_before}
     durations = tuple(end - start for start, end in children)
-    return Round(config.digs, seconds, durations, cpu=used), first, requests
+    return Round(config.digs, seconds, durations, cpu=used), (starts[0] - posted, fill), requests
 
 
 def _check_report(evacuation_id: str, report: Any, digs: int) -> None:

@@ -71,7 +71,7 @@ def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
     assert fleet["singleMigrationP50Ms"] > fleet["rolloutDelaySeconds"] * 1000
     assert fleet["overheadP50Ms"] > 0
     assert fleet["idealSeconds"] > 0 and fleet["efficiency"] > 0
-    assert fleet["firstChildSeconds"] >= 0
+    assert fleet["firstChildSeconds"] >= 0 and fleet["windowFillSeconds"] >= 0
     assert fleet["emcoRequestsPerDig"] > 1
     assert fleet["emcoRequestsPerSecondMean"] > 0
     assert fleet["emcoRequestsPerSecondPeak1s"] > 0  # the smoke evacuation takes over 1 s
