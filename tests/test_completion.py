@@ -65,7 +65,8 @@ def test_a_subcommand_prefix_completes_to_the_subcommands(tmp_path: Path) -> Non
 
 def test_a_subcommands_flags_and_choices_complete(tmp_path: Path) -> None:
     assert candidates("emco-migrate status --wa", tmp_path) == ["--wait", "--watch"]
-    assert candidates("emco-migrate status w1 -o ", tmp_path) == ["json", "table"]
+    assert candidates("emco-migrate status w1 -o j", tmp_path) == ["json"]
+    assert candidates("emco-migrate list --ou", tmp_path) == ["--outcome", "--output"]
     assert candidates("emco-migrate --log-format j", tmp_path) == ["json"]
     assert candidates("emco-migrate completion z", tmp_path) == ["zsh"]
 

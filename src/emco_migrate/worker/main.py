@@ -167,7 +167,9 @@ def help_sections(command: str) -> HelpSections:
         ),
         exit_codes={
             cli_help.OK: "stopped by SIGTERM or Ctrl-C, after draining in-flight activities",
-            cli_help.FAILED: "a setting it cannot use, or the worker failed (one line)",
+            cli_help.FAILED: "a setting it cannot use, the namespace lacks the search "
+            "attributes the workflows set (the commands to add them are named), or the worker "
+            "failed (one line)",
             cli_help.UNREACHABLE: "Temporal did not answer at start",
             cli_help.ADDRESS_IN_USE: "--metrics-port is in use",
         },

@@ -36,7 +36,6 @@ _RELATIVE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-
 def help_sections(command: str) -> HelpSections:
     """What ``list --help`` ends with."""
     return HelpSections(
