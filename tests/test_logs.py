@@ -6,6 +6,8 @@ import json
 import logging
 import sys
 
+from emco_migrate import logs
+from emco_migrate.emcomigrate.types import DigRef
 from emco_migrate.logs import JsonLineFormatter, TextFormatter
 
 ATTEMPT = {
@@ -89,3 +91,43 @@ def test_a_line_without_a_run_has_no_brackets() -> None:
         TextFormatter(tracebacks=False).format(made).endswith("emco_migrate.worker: Completing x")
     )
     assert "workflowId" not in json.loads(JsonLineFormatter(tracebacks=False).format(made))
+
+
+DIG = DigRef("http://emco:9015", "proj1", "hello-capp", "v1", "hello-dig")
+DIG_FIELDS = {
+    "project": "proj1",
+    "compositeApp": "hello-capp",
+    "compositeAppVersion": "v1",
+    "dig": "hello-dig",
+}
+
+
+def test_a_workflow_line_names_the_dig_it_was_given() -> None:
+    flow = {"workflow_id": "w", "run_id": "r", "workflow_type": "EmcoMigrateWorkflow"}
+    made = record(
+        "temporalio.workflow",
+        failed=False,
+        temporal_workflow=flow,
+        **{logs.DIG_EXTRA: logs.dig_fields(DIG)},
+    )
+    parsed = json.loads(JsonLineFormatter(tracebacks=False).format(made))
+    assert {k: parsed[k] for k in DIG_FIELDS} == DIG_FIELDS
+    assert logs.DIG_EXTRA not in parsed
+    assert (
+        TextFormatter(tracebacks=False)
+        .format(made)
+        .endswith("[workflow=w run=r type=EmcoMigrateWorkflow dig=proj1/hello-capp/v1/hello-dig]")
+    )
+
+
+async def test_an_activity_line_names_the_dig_its_request_bound() -> None:
+    from temporalio.testing import ActivityEnvironment
+
+    async def an_activity() -> str:
+        logs.bind_dig(DIG)
+        made = record("emco_migrate.emcomigrate.activities", failed=False)
+        return JsonLineFormatter(tracebacks=False).format(made)
+
+    parsed = json.loads(await ActivityEnvironment().run(an_activity))
+    assert {k: parsed[k] for k in DIG_FIELDS} == DIG_FIELDS
+    assert parsed["activity"] == "unknown"  # ActivityEnvironment's default activity type

@@ -1,4 +1,5 @@
 """The ``emco-migrate`` command line: one entry point, one module per subcommand."""
+# PYTHON_ARGCOMPLETE_OK (argcomplete's marker: this program completes itself on TAB)
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import argparse
 import contextlib
 import importlib
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from typing import NoReturn, Protocol
 
-from emco_migrate import __version__, logs
+from emco_migrate import cli_help, logs
+from emco_migrate.cli_help import HelpSections, Variable
 from emco_migrate.errors import UserError
+from emco_migrate.version import add_version_argument
 
 
 class Subcommand(Protocol):
@@ -22,6 +26,9 @@ class Subcommand(Protocol):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
 
     def run(self, args: argparse.Namespace) -> int: ...
+
+    # And ``help_sections(command: str) -> HelpSections``: the environment variables the
+    # command reads, its exit codes and examples, shown at the end of its --help.
 
 
 # Subcommand name -> module. Modules are imported only when their command runs, so
@@ -47,6 +54,7 @@ SUBCOMMANDS: dict[str, str] = {
     "emcoctl": "emco_migrate.emcoctl.main",
     "demo": "emco_migrate.devstack.demo",
     "up": "emco_migrate.devstack.up",
+    "completion": "emco_migrate.completion",
 }
 
 # Short help shown in `emco-migrate --help` without importing every module.
@@ -71,12 +79,38 @@ SUMMARIES: dict[str, str] = {
     "emcoctl": "apply/get/delete EMCO resource YAML (emcoctl-compatible)",
     "demo": "run the whole migration demo locally and exit",
     "up": "start the local stack and keep it running",
+    "completion": "print the shell code that completes emco-migrate's commands on TAB",
 }
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Also settable by environment, e.g. in containers whose arguments end with the subcommand's.
 LOG_LEVEL_VARIABLE = "EMCO_MIGRATE_LOG_LEVEL"
+PROG = "emco-migrate"
+
+# What every command shares: the global options' variables and how any command can end.
+COMMON_HELP = HelpSections(
+    environment=(
+        Variable.one(LOG_LEVEL_VARIABLE, "default of --log-level (INFO)"),
+        Variable.one(logs.LOG_FORMAT_VARIABLE, "default of --log-format: text or json"),
+    ),
+    exit_codes={cli_help.USAGE: "wrong usage (unknown flag, missing or malformed argument)"},
+)
+TOP_HELP = HelpSections(
+    exit_codes={
+        cli_help.OK: "success",
+        cli_help.FAILED: "a failure, explained on one line",
+        cli_help.UNREACHABLE: "Temporal unreachable",
+        cli_help.ADDRESS_IN_USE: "a port to listen on is in use",
+        cli_help.INTERRUPTED: "interrupted (Ctrl-C)",
+        cli_help.BROKEN_PIPE: "its output was closed early (e.g. piped into head)",
+    },
+    examples=(
+        f"{PROG} demo",
+        f"{PROG} COMMAND --help       (each command's flags, variables and exit codes)",
+        f'eval "$({PROG} completion bash)"',
+    ),
+)
 
 
 def _load(name: str) -> Subcommand:
@@ -84,13 +118,22 @@ def _load(name: str) -> Subcommand:
     return module  # type: ignore[return-value,unused-ignore]
 
 
+def help_sections(name: str, module: Subcommand) -> HelpSections:
+    """The subcommand's help sections after the ones every command shares."""
+    own = getattr(module, "help_sections", None)
+    sections: HelpSections = own(name) if own is not None else HelpSections()
+    return sections.merged(COMMON_HELP)
+
+
 def build_parser(selected: str | None) -> argparse.ArgumentParser:
     """Build the parser; only the selected subcommand's module is imported."""
     parser = argparse.ArgumentParser(
-        prog="emco-migrate",
+        prog=PROG,
         description="Migrate EMCO-deployed apps between clusters with a Temporal workflow.",
+        epilog=cli_help.epilog(TOP_HELP.merged(COMMON_HELP)),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"emco-migrate {__version__}")
+    add_version_argument(parser, PROG)
     parser.add_argument(
         "--log-level",
         default=os.environ.get(LOG_LEVEL_VARIABLE, "INFO").upper(),
@@ -109,9 +152,18 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, summary in SUMMARIES.items():
-        sp = sub.add_parser(name, help=summary, description=summary)
+        sp = sub.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if name == selected:
-            _load(name).add_arguments(sp)
+            module = _load(name)
+            module.add_arguments(sp)
+            sp.epilog = cli_help.epilog(help_sections(name, module))
+        with contextlib.suppress(argparse.ArgumentError):  # the command's own --version wins
+            add_version_argument(sp, PROG)
     return parser
 
 
@@ -120,6 +172,27 @@ def _selected_command(argv: Sequence[str]) -> str | None:
         if arg in SUBCOMMANDS:
             return arg
     return None
+
+
+def completing_words() -> list[str] | None:
+    """The words before the cursor while the shell asks for completions (argcomplete's
+    ``_ARGCOMPLETE`` protocol), else None."""
+    if "_ARGCOMPLETE" not in os.environ:
+        return None
+    line = os.environ.get("COMP_LINE", "")
+    line = line[: int(os.environ.get("COMP_POINT") or len(line))]
+    try:
+        return shlex.split(line)
+    except ValueError:  # an open quote, the word being completed
+        return line.split()
+
+
+def complete(parser: argparse.ArgumentParser) -> None:
+    """Answer the shell's completion request and exit, if this run is one."""
+    if "_ARGCOMPLETE" in os.environ:
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
 
 
 def exit_now(code: int) -> NoReturn:
@@ -144,8 +217,10 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     """Run the CLI; returns the process exit code. ``own_process``: the process is this
     command's alone (the console script), so it may set Temporal's default runtime."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    selected = _selected_command(argv)
+    words = completing_words()
+    selected = _selected_command(argv if words is None else words[1:])
     parser = build_parser(selected)
+    complete(parser)
     args = parser.parse_args(argv)
     if args.log_level not in LOG_LEVELS:
         parser.error(f"{LOG_LEVEL_VARIABLE}={args.log_level} is not one of {', '.join(LOG_LEVELS)}")
@@ -166,6 +241,6 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
         print(f"emco-migrate {args.command}: error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        return 130
+        return cli_help.INTERRUPTED
     except BrokenPipeError:  # e.g. `emco-migrate status ... | head`
-        return 141
+        return cli_help.BROKEN_PIPE

@@ -2,7 +2,9 @@
 
 Records from the Temporal SDK's workflow and activity loggers carry the run they belong to
 (``temporal_workflow`` / ``temporal_activity``); both formats show it as fields (workflow ID,
-run ID, activity, attempt) instead of the SDK's dict repr on the message. Temporal's core (the
+run ID, activity, attempt) instead of the SDK's dict repr on the message. A migration's
+records also name its DIG (project, composite app, version, DIG): an activity's once its
+request is decoded (`bind_dig`), the workflow's through `with_dig`. Temporal's core (the
 Rust part) logs through Python's logging too (`telemetry`), so nothing writes terminal colour
 codes into a log file. Below DEBUG, a record with a traceback from the SDK (an activity attempt
 that failed and will be retried) is one line: the message and the error, without the
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
@@ -24,13 +28,52 @@ if TYPE_CHECKING:  # temporalio is imported when used: `emco-migrate --help` sta
 FORMATS = ("text", "json")
 LOG_FORMAT_VARIABLE = "EMCO_MIGRATE_LOG_FORMAT"
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# The SDK's own record attributes, shown as the fields of `run_fields` instead.
+# A workflow record's DIG (`with_dig`), a LogRecord attribute like the SDK's.
+DIG_EXTRA = "emco_dig"
+# The SDK's own record attributes (and ours), shown as the fields of `run_fields` instead.
 _SDK_ATTRS = (
     "temporal_workflow",
     "temporal_activity",
     "temporal_log",
     "__temporal_error_identifier",
+    DIG_EXTRA,
 )
+# The DIG of the activity running in this asyncio task (each activity runs in a task of its
+# own, and the SDK logs the attempt's outcome from it too).
+_activity_dig: ContextVar[Mapping[str, str] | None] = ContextVar("activity_dig", default=None)
+
+
+class DigName(Protocol):
+    """A deployment intent group's full name (`emcomigrate.types.DigRef`)."""
+
+    @property
+    def project(self) -> str: ...
+    @property
+    def composite_app(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def dig(self) -> str: ...
+
+
+def dig_fields(dig: DigName) -> dict[str, str]:
+    """The DIG as log fields."""
+    return {
+        "project": dig.project,
+        "compositeApp": dig.composite_app,
+        "compositeAppVersion": dig.version,
+        "dig": dig.dig,
+    }
+
+
+def bind_dig(dig: DigName) -> None:
+    """Name ``dig`` in every later record of the activity running now."""
+    _activity_dig.set(dig_fields(dig))
+
+
+def with_dig(logger: logging.LoggerAdapter[Any], dig: DigName) -> logging.LoggerAdapter[Any]:
+    """``logger`` (a workflow's) with ``dig`` on each of its records."""
+    return logging.LoggerAdapter(logger, {DIG_EXTRA: dig_fields(dig)})
 
 
 def run_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -54,13 +97,16 @@ def run_fields(record: logging.LogRecord) -> dict[str, Any]:
             "runId": act.get("workflow_run_id"),
             "activity": act.get("activity_type"),
             "attempt": act.get("attempt"),
+            **(_activity_dig.get() or {}),
         }
     flow = getattr(record, "temporal_workflow", None)
     if isinstance(flow, dict):
+        dig = getattr(record, DIG_EXTRA, None)
         return {
             "workflowId": flow.get("workflow_id"),
             "runId": flow.get("run_id"),
             "workflowType": flow.get("workflow_type"),
+            **(dig if isinstance(dig, Mapping) else {}),
         }
     return {}
 
@@ -78,7 +124,8 @@ def _one_line(record: logging.LogRecord, tracebacks: bool) -> logging.LogRecord:
 
 
 class TextFormatter(logging.Formatter):
-    """``time LEVEL logger: message [workflow=... run=... activity=... attempt=...]``."""
+    """``time LEVEL logger: message [workflow=... run=... activity=... attempt=...
+    dig=PROJECT/APP/VERSION/DIG]``."""
 
     def __init__(self, tracebacks: bool) -> None:
         super().__init__(TEXT)
@@ -87,6 +134,9 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(_one_line(record, self._tracebacks))
         fields = run_fields(record)
+        if "dig" in fields:  # one field, as evacuation reports name a DIG
+            parts = ("project", "compositeApp", "compositeAppVersion")
+            fields["dig"] = "/".join([*(str(fields.pop(p, "")) for p in parts), fields["dig"]])
         if fields:
             names = {"workflowId": "workflow", "runId": "run", "workflowType": "type"}
             shown = " ".join(f"{names.get(k, k)}={v}" for k, v in fields.items() if v is not None)

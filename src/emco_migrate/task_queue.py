@@ -12,10 +12,14 @@ import argparse
 import os
 from collections.abc import Mapping
 
+from emco_migrate.cli_help import Variable
 from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.errors import UserError
 
 TASK_QUEUE_VARIABLE = "EMCO_MIGRATE_TASK_QUEUE"
+TASK_QUEUE_ENVIRONMENT = Variable.one(
+    TASK_QUEUE_VARIABLE, f"default of --task-queue (else {TASK_QUEUE})"
+)
 # Temporal's own limit is larger; a name this long is a mistake, and it shows in every log line.
 MAX_TASK_QUEUE_CHARS = 255
 

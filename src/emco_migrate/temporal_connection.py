@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
 from temporalio.service import RPCError, RPCStatusCode
 
+from emco_migrate.cli_help import Variable
 from emco_migrate.errors import TemporalUnreachable, UserError
 from emco_migrate.failures import DATA_CONVERTER
 
@@ -32,6 +33,29 @@ CONFIG_FILE_VARIABLE = "TEMPORAL_CONFIG_FILE"
 # presence of a TEMPORAL_TLS* variable turns TLS on, so `TEMPORAL_TLS=no` would mean TLS.
 BOOLEAN_VARIABLES = ("TEMPORAL_TLS", "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION")
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}  # envconfig's spellings
+# What `TemporalSettings.load` reads (envconfig's variables, then the seed's), for --help.
+ENVIRONMENT = (
+    Variable.one("TEMPORAL_ADDRESS", "Temporal frontend host:port (default of --address)"),
+    Variable.one("TEMPORAL_NAMESPACE", "Temporal namespace (default of --namespace; 'default')"),
+    Variable.one("TEMPORAL_API_KEY", "API key (Temporal Cloud); turns TLS on"),
+    Variable.one("TEMPORAL_TLS", "true/1 or false/0: connect over TLS or not"),
+    Variable(
+        ("TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_TLS_CLIENT_KEY_PATH"),
+        "mutual TLS client certificate and key files (or *_DATA: the PEM itself)",
+    ),
+    Variable.one(
+        "TEMPORAL_TLS_SERVER_CA_CERT_PATH", "CA of the server certificate (or *_DATA: the PEM)"
+    ),
+    Variable.one("TEMPORAL_TLS_SERVER_NAME", "name to verify in the server certificate"),
+    Variable.one(
+        "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", "only false/0 (true is refused at start)"
+    ),
+    Variable(("TEMPORAL_CONFIG_FILE", "TEMPORAL_PROFILE"), "a Temporal TOML config file, profile"),
+    Variable.one("TEMPORAL_GRPC_META_<NAME>", "gRPC header <name> sent with every call"),
+    Variable.one(
+        "TEMPORAL_SERVER", "the seed's host[:port], used when no address is set otherwise"
+    ),
+)
 
 log = logging.getLogger(__name__)
 

@@ -96,6 +96,13 @@ def test_app_services_run_hardened_and_reach_temporal(
         assert port.startswith("127.0.0.1:"), "publish on loopback only"
 
 
+@pytest.mark.parametrize("service", [*APP_SERVICES, "emco-sim"])
+def test_log_format_and_level_come_from_the_shell(compose: dict[str, Any], service: str) -> None:
+    env = compose["services"][service]["environment"]
+    assert env["EMCO_MIGRATE_LOG_FORMAT"] == "${EMCO_MIGRATE_LOG_FORMAT:-text}"
+    assert env["EMCO_MIGRATE_LOG_LEVEL"] == "${EMCO_MIGRATE_LOG_LEVEL:-INFO}"
+
+
 def test_worker_gets_longer_than_its_drain_to_stop(compose: dict[str, Any]) -> None:
     worker = compose["services"]["worker"]
     drain = int(worker["command"][worker["command"].index("--drain-timeout") + 1])

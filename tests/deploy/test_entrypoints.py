@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from emco_migrate import __version__
+from emco_migrate.version import REVISION_FILE
+
 from .conftest import COMPOSE_FILE, DOCKERFILE, ROOT
 from .dockerfile import Dockerfile
 
@@ -26,6 +29,19 @@ FLAGS = {
     "worker": ("--drain-timeout", "--metrics-port", "--address", "--namespace"),
     "workflowclient": ("--host", "--port", "--exec-dir", "--exec-timeout"),
 }
+# What `make images` passes as the REVISION build argument: `git rev-parse HEAD`.
+IMAGE_REVISION = "0123456789abcdef0123456789abcdef01234567"
+
+
+def write_revision_as_the_image_build_does(source: Path, revision: str) -> None:
+    """Run the builder stage's own step that records the revision, in ``source``."""
+    [step] = [
+        run.value
+        for run in Dockerfile.parse(DOCKERFILE).stage("builder").all("RUN")
+        if REVISION_FILE in run.value
+    ]
+    command = step.split(" && ")[0]
+    subprocess.run(["sh", "-c", command], cwd=source, env={"REVISION": revision}, check=True)
 
 
 def closed_port() -> int:
@@ -46,8 +62,11 @@ def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, source / name)
     shutil.copytree(
-        ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+        ROOT / "src",
+        source / "src",
+        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", REVISION_FILE),
     )
+    write_revision_as_the_image_build_does(source, IMAGE_REVISION)
     dist = work / "dist"
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source)],
@@ -122,6 +141,26 @@ def test_help(image_venv: Path, tmp_path: Path, target: str) -> None:
     assert proc.stdout.startswith("usage:")
     for flag in FLAGS[target]:
         assert flag in proc.stdout, f"{flag} missing from `{' '.join(entrypoint)} --help`"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["emco-migrate", "--version"], ["emco-migrate", "worker", "--version"],
+     ["emco-migrate", "http-server", "--version"], ["migrate_workflowclient", "--version"]],
+)  # fmt: skip
+def test_version_names_the_revision_the_image_was_built_from(
+    image_venv: Path, tmp_path: Path, command: list[str]
+) -> None:
+    proc = subprocess.run(
+        [str(image_venv / "bin" / command[0]), *command[1:]],
+        env=image_env(image_venv, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"{command[0]} {__version__} (revision {IMAGE_REVISION[:12]})\n"
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -157,10 +157,14 @@ def test_image_defaults_to_the_chart_app_version_with_no_registry(
     assert pinned["image"] == f"registry.example/emco/x@sha256:{'a' * 64}"
 
 
+def temporal_names(env: dict[str, Any]) -> set[str]:
+    return {name for name in env if name.startswith("TEMPORAL_")}
+
+
 @pytest.mark.parametrize("chart", CHART_NAMES)
 def test_default_temporal_environment(render: Render, chart: str) -> None:
     env = env_of(container_of(render(chart)))
-    assert set(env) == {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_SERVER"}
+    assert temporal_names(env) == {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_SERVER"}
     assert env["TEMPORAL_ADDRESS"]["value"] == env["TEMPORAL_SERVER"]["value"]
     assert re.fullmatch(r"[^:\s]+:\d+", env["TEMPORAL_ADDRESS"]["value"])
     assert env["TEMPORAL_NAMESPACE"]["value"] == "default"
@@ -191,11 +195,21 @@ def test_task_queue_is_passed_only_when_set(render: Render, chart: str) -> None:
 
 
 @pytest.mark.parametrize("chart", CHART_NAMES)
+def test_log_format_and_level_reach_the_processes(render: Render, chart: str) -> None:
+    env = env_of(container_of(render(chart)))
+    assert env["EMCO_MIGRATE_LOG_FORMAT"]["value"] == "text"
+    assert env["EMCO_MIGRATE_LOG_LEVEL"]["value"] == "INFO"
+    env = env_of(container_of(render(chart, set_values=["logFormat=json", "logLevel=DEBUG"])))
+    assert env["EMCO_MIGRATE_LOG_FORMAT"]["value"] == "json"
+    assert env["EMCO_MIGRATE_LOG_LEVEL"]["value"] == "DEBUG"
+
+
+@pytest.mark.parametrize("chart", CHART_NAMES)
 def test_tls_files_and_api_key_come_from_secrets(render: Render, chart: str) -> None:
     docs = render(chart, values=[tls_values(chart)])
     container = container_of(docs)
     env = env_of(container)
-    assert set(env) == TEMPORAL_ENV
+    assert temporal_names(env) == TEMPORAL_ENV
     assert env["TEMPORAL_TLS"]["value"] == "true"
     assert env["TEMPORAL_TLS_SERVER_NAME"]["value"] == "emco.a1b2c.tmprl.cloud"
     # The API key is never a literal in the manifest.
@@ -293,6 +307,8 @@ def test_values_schema_rejects_broken_values(
         "replicaCount: -1\n",
         'taskQueue: "tab\\there"\n',  # a control character: no worker could be told it
         f"taskQueue: {'q' * 256}\n",
+        "logFormat: yaml\n",  # the processes would refuse it at start and crash-loop
+        "logLevel: verbose\n",
     ],
 )
 def test_values_schema_rejects_malformed_settings(

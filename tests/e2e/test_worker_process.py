@@ -85,14 +85,18 @@ async def test_json_logs_parse_line_by_line_and_name_the_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A worker logging JSON to a file: every line is an object, a retried attempt is one
-    line naming its workflow, run, activity and attempt (no traceback), and no terminal
-    colour code reaches the file."""
+    line naming its workflow, run, activity and attempt (no traceback), every line of the
+    migration's workflow and activities names its DIG, and no terminal colour code reaches
+    the file."""
     setup = sample_setup
     # Three 503s: the three tries the EMCO client makes of an idempotent PUT in one attempt.
     emulator_reset.add_fault(f"^{setup.app_intent_path}$", 503, method="PUT", count=3)
     monkeypatch.setenv("EMCO_MIGRATE_LOG_FORMAT", "json")
     worker = workers.start()
-    handle = await start_migration(starter, setup, options=QUICK)
+    # A heartbeat timeout below the floor: the workflow itself logs that it raised it.
+    below_floor = {"StartToCloseTimeout": 30_000_000_000, "HeartbeatTimeout": 1_000_000_000}
+    options = {**QUICK, "GetDigAppIntents": below_floor}
+    handle = await start_migration(starter, setup, options=options)
     await handle.result()
     worker.stop()
     assert worker.log_path is not None
@@ -117,3 +121,21 @@ async def test_json_logs_parse_line_by_line_and_name_the_run(
         assert (line["workflowId"], line["runId"]) == (handle.id, handle.result_run_id), line
         assert line["activity"] and "(" + "app=" not in line["message"], line
     assert any(line["message"] == "DIG dig1 updated to revision 2" for line in ours)
+    # Every line of the migration (its workflow's and its activities', the SDK's included)
+    # names the DIG.
+    migration = [line for line in lines if line.get("workflowId") == handle.id]
+    assert {line["logger"] for line in migration} >= {
+        "temporalio.workflow",
+        "temporalio.activity",
+        "emco_migrate.emcomigrate.activities",
+    }
+    dig = {
+        "project": setup.project,
+        "compositeApp": setup.composite_app,
+        "compositeAppVersion": setup.version,
+        "dig": setup.dig,
+    }
+    for line in migration:
+        assert {key: line.get(key) for key in dig} == dig, line
+    [raised] = [line for line in migration if line["logger"] == "temporalio.workflow"]
+    assert raised["message"] == "HeartbeatTimeout of GetDigAppIntents raised to the 0:00:05 floor"

@@ -24,8 +24,10 @@ from typing import Any
 import httpx
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 
+from emco_migrate import cli_help
+from emco_migrate.cli_help import HelpSections
 from emco_migrate.devstack.evacuation_demo import evacuate_and_fail_back
-from emco_migrate.devstack.stack import HOST, LocalStack, StackPorts
+from emco_migrate.devstack.stack import ENVIRONMENT, HOST, LocalStack, StackPorts
 from emco_migrate.emcoctl.client import EmcoHttp, new_http_client
 from emco_migrate.emcoctl.commands import Runner, Verb
 from emco_migrate.emcoctl.config import find_config
@@ -73,6 +75,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--keep",
         action="store_true",
         help="keep the state folder (logs, packaged samples, values) after a successful run",
+    )
+
+
+def help_sections(command: str) -> HelpSections:
+    """What ``demo --help`` ends with."""
+    return HelpSections(
+        environment=ENVIRONMENT,
+        exit_codes={
+            cli_help.OK: "the demo succeeded (its files are removed unless --keep)",
+            cli_help.FAILED: "a step failed, or a port it needs is in use; the reason and the "
+            "folder with the logs are named",
+            cli_help.INTERRUPTED: "interrupted (Ctrl-C)",
+        },
+        examples=("emco-migrate demo --round-trip", "emco-migrate demo --evacuate --keep"),
     )
 
 

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from emco_migrate.cli_help import Variable
 from emco_migrate.devstack.processes import (
     ManagedProcess,
     emco_migrate_command,
@@ -20,6 +21,11 @@ from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.errors import UserError
 
 HOST = "127.0.0.1"
+# How the processes of the stack see the environment of the command that starts them (`_env`).
+ENVIRONMENT = (
+    Variable(("EMCO_MIGRATE_*",), "passed on to the worker, HTTP server and emulator it starts"),
+    Variable(("TEMPORAL_*",), "ignored: its processes use its own Temporal dev server"),
+)
 STARTUP_TIMEOUT = 60.0
 
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import platformdirs
 
-from emco_migrate.devstack.stack import LocalStack, StackPorts
+from emco_migrate import cli_help
+from emco_migrate.cli_help import HelpSections, Variable
+from emco_migrate.devstack.stack import ENVIRONMENT, LocalStack, StackPorts
 from emco_migrate.emcoctl.samples import SamplesError, package_samples
 from emco_migrate.errors import UserError, os_reason, why_not_created
 
@@ -40,6 +42,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         metavar="SECONDS",
         help="how long the emulated clusters take to report resources Ready (default: 1.0)",
+    )
+
+
+def help_sections(command: str) -> HelpSections:
+    """What ``up --help`` ends with."""
+    return HelpSections(
+        environment=(
+            *ENVIRONMENT,
+            Variable.one("XDG_STATE_HOME", "where the default --state-dir lives (Linux)"),
+        ),
+        exit_codes={
+            cli_help.OK: "stopped by Ctrl-C or SIGTERM",
+            cli_help.FAILED: "a --state-dir it cannot use, a port it needs is in use, or one "
+            "of its processes died",
+        },
+        examples=("emco-migrate up", "emco-migrate up --persist --state-dir ./.state"),
     )
 
 

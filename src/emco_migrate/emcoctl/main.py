@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from emco_migrate import cli_help
+from emco_migrate.cli_help import HelpSections, Variable
 from emco_migrate.emcoctl.client import EmcoHttp, new_http_client
 from emco_migrate.emcoctl.commands import RunAborted, Runner, RunResult, Verb
 from emco_migrate.emcoctl.config import ConfigError, EmcoctlConfig, find_config
@@ -25,6 +27,24 @@ from emco_migrate.emcoctl.documents import DocumentError, read_resources
 from emco_migrate.errors import UserError
 
 HELP = "apply/get/delete EMCO resource YAML (emcoctl-compatible)"
+
+
+def help_sections(command: str) -> HelpSections:
+    """What ``emcoctl --help`` ends with."""
+    return HelpSections(
+        environment=(Variable.one("HOME", "where the default --config, ~/.emco.yaml, is"),),
+        exit_codes={
+            cli_help.OK: "every request succeeded",
+            cli_help.FAILED: "a request failed, or a file it cannot use (nothing sent)",
+            cli_help.INTERRUPTED: "interrupted (Ctrl-C)",
+        },
+        examples=(
+            "emco-migrate emcoctl --config emco-cfg.yaml apply -v values.yaml "
+            "-f 00.define-clusters-proj.yaml",
+            "emco-migrate emcoctl --config emco-cfg.yaml get -v values.yaml "
+            "-f 06.get-workflow-status.yaml",
+        ),
+    )
 
 
 def _split(values: list[str] | None) -> list[str]:

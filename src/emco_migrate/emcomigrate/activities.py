@@ -15,6 +15,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
+from emco_migrate import logs
 from emco_migrate.emcomigrate.attempts import EmcoAccess, heartbeating, settle_before_deciding
 from emco_migrate.emcomigrate.emco_client import EmcoClient
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
@@ -104,6 +105,7 @@ class MigrationActivities:
         """Record the DIG's placement intents and, for each, its (app, app intent) pairs."""
         param = decode_payload(value)
         params = migration_params(param)
+        logs.bind_dig(params.dig)
         emco = self._emco(params)
         pairs: dict[str, tuple[AppIntentRef, ...] | None] = {}
         async with heartbeating("reading"):
@@ -128,6 +130,7 @@ class MigrationActivities:
         """
         param = decode_payload(value)
         params = migration_params(param)
+        logs.bind_dig(params.dig)
         emco = self._emco(params)
         target_intent = single_cluster_intent(params.target)
         async with heartbeating("reading") as beat:
@@ -155,6 +158,7 @@ class MigrationActivities:
         """
         param = decode_payload(value)
         params = migration_params(param)
+        logs.bind_dig(params.dig)
         emco = self._emco_access.client(params.dig.emco_url, reserved=params.write_settle_seconds)
         base = param.extensions.get(KEY_BASE_REVISION)
         revision = None

@@ -25,6 +25,16 @@ def lock_id(dig: DigRef) -> str:
     return "/".join((LOCK_PREFIX, host, dig.project, dig.composite_app, dig.version, dig.dig))
 
 
+def lock_dig(lock: str) -> DigRef | None:
+    """The DIG a `lock_id` names (EMCO's URL only by its host), or None for another ID."""
+    prefix, _, rest = lock.partition("/")
+    parts = rest.split("/")
+    if prefix != LOCK_PREFIX or len(parts) != 5:
+        return None
+    host, project, composite_app, version, dig = parts
+    return DigRef(f"//{host}", project, composite_app, version, dig)
+
+
 @workflow.defn(name=WORKFLOW_DIG_LOCK)
 class DigLockWorkflow:
     """Open while its holder (the parent migration) runs; ends on ``release``."""

@@ -23,7 +23,12 @@ from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
+from emco_migrate.cli_help import Variable
+
 ALLOW_ENV = "EMCO_MIGRATE_ALLOW_EMCO_URLS"
+ALLOW_ENVIRONMENT = Variable.one(
+    ALLOW_ENV, "EMCO base URL patterns, comma-separated, when no --allow-emco-url is given"
+)
 MAX_URL_CHARS = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -15,7 +15,9 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from emco_migrate import logs
 from emco_migrate.emcomigrate.attempts import EmcoAccess, heartbeating, settle_before_deciding
+from emco_migrate.emcomigrate.dig_lock import lock_dig
 from emco_migrate.emcomigrate.dig_status import DigStatus
 from emco_migrate.emcomigrate.emco_client import EmcoClient, path
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
@@ -92,6 +94,7 @@ class ReversibleMigrationActivities:
     async def snapshot(self, request: SnapshotRequest) -> Snapshot:
         """Record the DIG's revision and every selected app intent, check the request can
         be carried out, and plan the new placements. Writes nothing."""
+        logs.bind_dig(request.params.dig)
         params = request.params
         emco = self._emco_access.client(params.dig.emco_url)
         deployed = DigStatus.parse(await emco.status(params.dig, [("status", "deployed")]))
@@ -177,6 +180,7 @@ class ReversibleMigrationActivities:
         When the request says what this run left there (``revisions``, ``expect``), EMCO is
         read first and nothing is written if another writer changed the DIG since.
         """
+        logs.bind_dig(request.dig)
         emco = self._emco_access.client(request.dig.emco_url)
         async with heartbeating("checking"):
             await _check_ours(emco, request.dig, request.writes, request.revisions)
@@ -190,6 +194,7 @@ class ReversibleMigrationActivities:
         """Read the app intents and revision back after a compensation: equal to the
         snapshot, or made so again where a write of ours reached EMCO late. Another
         writer's change is reported, not overwritten."""
+        logs.bind_dig(request.dig)
         emco = self._emco_access.client(request.dig.emco_url)
         async with heartbeating("confirming"):
             current = await emco.summary(request.dig)
@@ -223,6 +228,8 @@ class ReversibleMigrationActivities:
         """Who holds a DIG's lock. A lock whose holder has ended (terminated, say, before
         the parent close policy reached the lock) is stale: it is ended here, and the
         caller may take the lock."""
+        if (dig := lock_dig(lock_id)) is not None:
+            logs.bind_dig(dig)
         client = activity.client()
         lock = client.get_workflow_handle(lock_id)
         try:
@@ -246,6 +253,7 @@ class ReversibleMigrationActivities:
     @activity.defn(name=ACTIVITY_VERIFY)
     async def verify(self, request: VerifyRequest) -> VerifyResult:
         """Wait, heartbeating, until the apps are Ready where expected and gone elsewhere."""
+        logs.bind_dig(request.dig)
         emco = self._emco_access.client(request.dig.emco_url)
         async with heartbeating({"polls": 0, "waitingFor": []}) as beat:
             return await verify(emco, request, heartbeat=beat)
@@ -263,6 +271,7 @@ class ReversibleMigrationActivities:
         decides from the DIG's log: the recorded context current again, or one revision past
         what this run left, is that earlier POST, not a reason to post again.
         """
+        logs.bind_dig(request.dig)
         emco = self._emco_access.client(request.dig.emco_url, reserved=request.settle_seconds)
         retry = activity.info().attempt > 1
         await settle_before_deciding(request.settle_seconds)

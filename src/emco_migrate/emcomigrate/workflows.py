@@ -10,6 +10,7 @@ intents, roll the DIG back, verify the app is back. See docs/ARCHITECTURE.md.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from temporalio.exceptions import (
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from emco_migrate import logs
     from emco_migrate.emcomigrate import search_attributes as sa
     from emco_migrate.emcomigrate.activities import (
         KEY_ATTEMPT,
@@ -200,6 +202,8 @@ class EmcoMigrateWorkflow:
         # Until when a write of this run that was in doubt (its attempt timed out, its worker
         # died, it failed) may still reach EMCO; the compensation's read-back waits for it.
         self._late_until: datetime | None = None
+        # The workflow's logger; once the request is decoded, one that names its DIG.
+        self._log: logging.LoggerAdapter[Any] = workflow.logger
         self._settle = timedelta(0)
         self._listed = False  # patch search-attributes-1
 
@@ -271,7 +275,7 @@ class EmcoMigrateWorkflow:
         )
 
     def _internal_error(self, err: Exception) -> ApplicationError:
-        workflow.logger.error("internal error in the migration workflow", exc_info=err)
+        self._log.error("internal error in the migration workflow", exc_info=err)
         self._progress.phase = Phase.FAILED
         self._progress.message = f"internal error in the workflow: {_describe_bug(err)}"
         return ApplicationError(self._progress.message, type=ErrorType.INTERNAL, non_retryable=True)
@@ -319,7 +323,7 @@ class EmcoMigrateWorkflow:
             elif isinstance(err, ActivityError | ApplicationError):
                 failure = f"{self._state} failed: {_cause(err)}"
             else:  # a bug here must still undo what was written
-                workflow.logger.error("internal error during %s", self._state, exc_info=err)
+                self._log.error("internal error during %s", self._state, exc_info=err)
                 failure = f"internal error in the workflow during {self._state}: "
                 failure += _describe_bug(err)
             summary = await self._undo(params, snapshot, failure)
@@ -351,13 +355,14 @@ class EmcoMigrateWorkflow:
             )
             self._options = {name: s.with_heartbeat_floor() for name, s in configured.items()}
             raised = sorted(n for n in configured if configured[n] != self._options[n])
-            if raised:
-                workflow.logger.warning(
+            params = MigrationParams.from_activity_params(spec.activity_params, strict=self._strict)
+            self._log = logs.with_dig(workflow.logger, params.dig)
+            if raised:  # logged once the DIG is known, so the line names it
+                self._log.warning(
                     "HeartbeatTimeout of %s raised to the %s floor",
                     ", ".join(raised),
                     HEARTBEAT_FLOOR,
                 )
-            params = MigrationParams.from_activity_params(spec.activity_params, strict=self._strict)
             verify = verification_settings(
                 self._options[ACTIVITY_VERIFY], params.verify_timeout_seconds
             )
@@ -444,9 +449,9 @@ class EmcoMigrateWorkflow:
             if _evicted():
                 raise
             # A cancel request while signalling: the parent close policy still releases it.
-            workflow.logger.warning("cancelled while releasing the DIG lock")
+            self._log.warning("cancelled while releasing the DIG lock")
         except Exception as err:  # the parent close policy still releases it
-            workflow.logger.warning("releasing the DIG lock failed: %s", err)
+            self._log.warning("releasing the DIG lock failed: %s", err)
 
     def _finish(self, mig: MigParam) -> RawValue:
         self._state = STATE_COMPLETED
@@ -550,13 +555,13 @@ class EmcoMigrateWorkflow:
             except asyncio.CancelledError:
                 if task.done() or _evicted():
                     raise
-                workflow.logger.warning("cancel requested during compensation; finishing it")
+                self._log.warning("cancel requested during compensation; finishing it")
 
     async def _compensate(self, params: MigrationParams, snapshot: Snapshot, failure: str) -> str:
         progress = self._progress
         progress.phase = Phase.COMPENSATING
         progress.message = f"{failure}; undoing it"
-        workflow.logger.warning("migration failed (%s); undoing it", failure)
+        self._log.warning("migration failed (%s); undoing it", failure)
         apps = ", ".join(sorted({item.app for item in snapshot.items}))
         safe = self._safe
         try:

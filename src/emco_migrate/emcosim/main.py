@@ -11,6 +11,8 @@ from pathlib import Path
 
 import uvicorn
 
+from emco_migrate import cli_help
+from emco_migrate.cli_help import HelpSections, Variable
 from emco_migrate.emcosim.settings import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -53,6 +55,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--access-log", action="store_true", help="log every request (uvicorn access log)"
+    )
+
+
+def help_sections(command: str) -> HelpSections:
+    """What ``emco-sim --help`` ends with."""
+    return HelpSections(
+        environment=(Variable.one("XDG_STATE_HOME", "where the default --db lives (Linux)"),),
+        exit_codes={
+            cli_help.OK: "stopped by SIGTERM or Ctrl-C",
+            cli_help.FAILED: "a --db it cannot use, or an address it cannot listen on (one "
+            "in use included)",
+        },
+        examples=(
+            "emco-migrate emco-sim --port 9015",
+            "emco-migrate emco-sim --db :memory: --ready-delay 0",
+        ),
     )
 
 

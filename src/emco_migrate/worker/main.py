@@ -25,19 +25,30 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from emco_migrate import logs
+from emco_migrate import cli_help, logs
+from emco_migrate.cli_help import HelpSections, Variable
 from emco_migrate.emcomigrate import search_attributes
 from emco_migrate.emcomigrate.activities import MigrationActivities
 from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow
 from emco_migrate.emcomigrate.emco_client import new_http_client
-from emco_migrate.emcomigrate.endpoints import ALLOW_ENV, EmcoUrlPolicy, UrlRefused
+from emco_migrate.emcomigrate.endpoints import (
+    ALLOW_ENV,
+    ALLOW_ENVIRONMENT,
+    EmcoUrlPolicy,
+    UrlRefused,
+)
 from emco_migrate.emcomigrate.evacuation import EmcoEvacuateWorkflow
 from emco_migrate.emcomigrate.fleet_activities import FleetActivities
 from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
 from emco_migrate.emcomigrate.workflows import EmcoMigrateWorkflow
 from emco_migrate.errors import AddressInUse, UserError
-from emco_migrate.task_queue import add_task_queue_argument, task_queue_from
+from emco_migrate.task_queue import (
+    TASK_QUEUE_ENVIRONMENT,
+    add_task_queue_argument,
+    task_queue_from,
+)
+from emco_migrate.temporal_connection import ENVIRONMENT as TEMPORAL_ENVIRONMENT
 from emco_migrate.temporal_connection import TemporalSettings, connect
 
 HELP = "run the worker that executes EmcoMigrateWorkflow"
@@ -138,6 +149,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATTERN",
         help="an EMCO base URL pattern activities may call, e.g. 'http://10.0.0.*:30415' "
         f"(repeatable; default: {ALLOW_ENV}, comma-separated; none: any emcoURL)",
+    )
+
+
+def help_sections(command: str) -> HelpSections:
+    """What ``worker --help`` ends with."""
+    return HelpSections(
+        environment=(
+            *TEMPORAL_ENVIRONMENT,
+            TASK_QUEUE_ENVIRONMENT,
+            Variable.one("EMCO_MIGRATE_DRAIN_TIMEOUT", "default of --drain-timeout"),
+            Variable.one("EMCO_MIGRATE_METRICS_PORT", "default of --metrics-port"),
+            Variable.one("EMCO_MIGRATE_METRICS_HOST", "default of --metrics-host"),
+            Variable.one("EMCO_MIGRATE_MAX_CACHED_WORKFLOWS", "default of --max-cached-workflows"),
+            ALLOW_ENVIRONMENT,
+            Variable(("SSL_CERT_FILE", "SSL_CERT_DIR"), "CAs for HTTPS calls to EMCO (certifi's)"),
+        ),
+        exit_codes={
+            cli_help.OK: "stopped by SIGTERM or Ctrl-C, after draining in-flight activities",
+            cli_help.FAILED: "a setting it cannot use, the namespace lacks the search "
+            "attributes the workflows set (the commands to add them are named), or the worker "
+            "failed (one line)",
+            cli_help.UNREACHABLE: "Temporal did not answer at start",
+            cli_help.ADDRESS_IN_USE: "--metrics-port is in use",
+        },
+        examples=(
+            "emco-migrate worker --address temporal.example:7233 --namespace default",
+            "emco-migrate --log-format json worker --metrics-port 9464 --metrics-host 0.0.0.0",
+        ),
     )
 
 

@@ -7,7 +7,10 @@ import asyncio
 
 from temporalio.client import WorkflowExecutionStatus
 
+from emco_migrate import cli_help
+from emco_migrate.cli_help import HelpSections
 from emco_migrate.errors import UserError
+from emco_migrate.temporal_connection import ENVIRONMENT as TEMPORAL_ENVIRONMENT
 from emco_migrate.temporal_connection import TemporalSettings, connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
 from emco_migrate.workflowclients.inspection import (
@@ -18,6 +21,25 @@ from emco_migrate.workflowclients.inspection import (
 )
 
 HELP = "cancel or terminate a workflow"
+
+
+def help_sections(command: str) -> HelpSections:
+    """What ``cancel --help`` ends with."""
+    return HelpSections(
+        environment=TEMPORAL_ENVIRONMENT,
+        exit_codes={
+            cli_help.OK: "cancellation requested (with --wait: the workflow ended cancelled), "
+            "or terminated",
+            cli_help.FAILED: "no such workflow, it has already ended, or (--wait) it ended "
+            "otherwise than cancelled",
+            cli_help.USAGE: "wrong usage, e.g. --wait with --terminate",
+            **cli_help.CLIENT_EXITS,
+        },
+        examples=(
+            "emco-migrate cancel migrate-to-cluster2 --wait",
+            "emco-migrate cancel migrate-to-cluster2 --terminate --reason 'stuck'",
+        ),
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -20,6 +20,8 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from emco_migrate import cli_help
+from emco_migrate.cli_help import HelpSections
 from emco_migrate.emcomigrate import fleet, param_schema
 from emco_migrate.emcomigrate.endpoints import UrlRefused, base_url
 from emco_migrate.emcomigrate.evacuation import EvacuationInput, EvacuationRequest
@@ -36,7 +38,12 @@ from emco_migrate.emcomigrate.names import (
 )
 from emco_migrate.emcomigrate.types import ClusterRef, ParamError, Strategy
 from emco_migrate.errors import UserError
-from emco_migrate.task_queue import add_task_queue_argument, task_queue_from
+from emco_migrate.task_queue import (
+    TASK_QUEUE_ENVIRONMENT,
+    add_task_queue_argument,
+    task_queue_from,
+)
+from emco_migrate.temporal_connection import ENVIRONMENT as TEMPORAL_ENVIRONMENT
 from emco_migrate.temporal_connection import connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
 from emco_migrate.workflowclients.errors import InvalidSpec
@@ -52,6 +59,49 @@ CONTROL_HELP = {
 }
 FAILBACK_HELP = "move every DIG an evacuation moved back where it was"
 WATCH_EVERY = 1.0
+
+
+def help_sections(command: str) -> HelpSections:
+    """What ``evacuate --help``, ``failback --help`` and each control's end with."""
+    if command in CONTROL_HELP:
+        codes = {
+            cli_help.OK: f"{command} sent" if command != "set-max-in-flight" else "changed",
+            cli_help.FAILED: "no such evacuation, or it has ended",
+            **cli_help.CLIENT_EXITS,
+        }
+        if command == "set-max-in-flight":
+            codes[cli_help.USAGE] = "wrong usage, or the evacuation refused the value"
+        example = f"emco-migrate {command} evacuate-provider1-cluster1-1a2b3c4d"
+        return HelpSections(
+            environment=TEMPORAL_ENVIRONMENT,
+            exit_codes=codes,
+            examples=(example + (" 4" if command == "set-max-in-flight" else ""),),
+        )
+    moved = "every DIG moved back" if command == "failback" else "every selected DIG moved"
+    if command == "failback":
+        not_started = "the evacuation did not complete, or its failback ID is in use"
+        examples: tuple[str, ...] = (
+            "emco-migrate failback evacuate-provider1-cluster1-1a2b3c4d --watch",
+        )
+    else:
+        not_started = "the evacuation ID is in use"
+        examples = (
+            "emco-migrate evacuate --emco-url http://emco.example:30415 "
+            "--cluster provider1/cluster1 --max-in-flight 4 --watch",
+            "emco-migrate evacuate --emco-url http://emco.example:30415 "
+            "--cluster provider1/cluster1 --dry-run",
+        )
+    return HelpSections(
+        environment=(*TEMPORAL_ENVIRONMENT, TASK_QUEUE_ENVIRONMENT),
+        exit_codes={
+            cli_help.OK: f"started; with --watch (or --dry-run), {moved} or had nothing to move",
+            cli_help.FAILED: f"{not_started}, or (--watch) some DIGs were not moved "
+            "(rolled back, failed, not started)",
+            cli_help.USAGE: "a flag it cannot use: nothing was started",
+            **cli_help.CLIENT_EXITS,
+        },
+        examples=examples,
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

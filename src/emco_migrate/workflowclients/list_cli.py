@@ -13,11 +13,14 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowExecution
 
+from emco_migrate import cli_help
+from emco_migrate.cli_help import HelpSections
 from emco_migrate.emcomigrate import search_attributes as sa
 from emco_migrate.emcomigrate.evacuation import EVACUATION_OUTCOMES
 from emco_migrate.emcomigrate.names import WORKFLOW_EVACUATE, WORKFLOW_NAME
 from emco_migrate.emcomigrate.progress import Phase
 from emco_migrate.errors import UserError
+from emco_migrate.temporal_connection import ENVIRONMENT as TEMPORAL_ENVIRONMENT
 from emco_migrate.temporal_connection import TemporalSettings, connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
 from emco_migrate.workflowclients.inspection.calls import temporal_call
@@ -32,16 +35,30 @@ READ_AT_MOST = 5000
 _RELATIVE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
-EPILOG = (
-    "Runs started before their workflow set search attributes (older releases) show no "
-    "DIG or outcome and match no filter. Exit status: 0 the list was printed (even empty); "
-    "1 Temporal refused the query; 2 a bad flag; 3 Temporal did not answer."
-)
+
+def help_sections(command: str) -> HelpSections:
+    """What ``list --help`` ends with."""
+    return HelpSections(
+        note="Runs started before their workflow set search attributes (older releases) show "
+        "no DIG or outcome and match no filter.",
+        environment=TEMPORAL_ENVIRONMENT,
+        exit_codes={
+            cli_help.OK: "the list was printed (even empty)",
+            cli_help.FAILED: "Temporal refused the query",
+            cli_help.USAGE: "a bad flag",
+            **cli_help.CLIENT_EXITS,
+            cli_help.BROKEN_PIPE: "its output was closed early (e.g. piped into head)",
+        },
+        examples=(
+            "emco-migrate list --running",
+            "emco-migrate list --dig hello-dig --since 24h",
+            "emco-migrate list --evacuation evacuate-provider1-cluster1-1a2b3c4d -o json",
+        ),
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Filters (all must match) and the output format."""
-    parser.epilog = EPILOG
     parser.add_argument("--dig", metavar="DIG", help="only runs for this deployment intent group")
     parser.add_argument("--project", metavar="PROJECT", help="only migrations in this project")
     parser.add_argument(

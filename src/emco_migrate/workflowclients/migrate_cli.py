@@ -15,10 +15,18 @@ from typing import Any
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.service import RPCError
 
+from emco_migrate import cli_help
+from emco_migrate.cli_help import HelpSections
+from emco_migrate.emcomigrate.endpoints import ALLOW_ENVIRONMENT
 from emco_migrate.emcomigrate.names import ALL_ACTIVITIES
 from emco_migrate.emcomigrate.types import Strategy
 from emco_migrate.errors import UserError
-from emco_migrate.task_queue import add_task_queue_argument, task_queue_from
+from emco_migrate.task_queue import (
+    TASK_QUEUE_ENVIRONMENT,
+    add_task_queue_argument,
+    task_queue_from,
+)
+from emco_migrate.temporal_connection import ENVIRONMENT as TEMPORAL_ENVIRONMENT
 from emco_migrate.temporal_connection import connect
 from emco_migrate.wire.temporal import StartOptionsSpec, TemporalSpec, WorkflowParamsSpec
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
@@ -55,6 +63,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--watch", action="store_true", help="print progress until the end")
     add_task_queue_argument(parser)
     add_temporal_arguments(parser)
+
+
+def help_sections(command: str) -> HelpSections:
+    """What ``migrate --help`` and ``migrate-back --help`` end with."""
+    if command == "migrate-back":
+        failed = (
+            "the migration is still running, did not complete a move, cannot be moved back "
+            "to one cluster, or (--watch) the move back did not succeed"
+        )
+        examples: tuple[str, ...] = (
+            "emco-migrate migrate-back migrate-hello-dig-1a2b3c4d --watch",
+        )
+    else:
+        failed = "the workflow ID is in use, or (--watch) the migration did not succeed"
+        examples = (
+            "emco-migrate migrate --emco-url http://emco.example:30415 --project proj1 "
+            "--composite-app hello-capp --version v1 --dig hello-dig --to provider2/cluster2 "
+            "--watch",
+            "emco-migrate --version    (the program's version: here --version is the app's)",
+        )
+    return HelpSections(
+        environment=(*TEMPORAL_ENVIRONMENT, TASK_QUEUE_ENVIRONMENT, ALLOW_ENVIRONMENT),
+        exit_codes={
+            cli_help.OK: "started; with --watch, it completed (or was a dry run or a no-op)",
+            cli_help.FAILED: failed,
+            cli_help.USAGE: "a flag it cannot use: nothing was started",
+            **cli_help.CLIENT_EXITS,
+        },
+        examples=examples,
+    )
 
 
 def migration_spec(workflow_id: str, params: dict[str, str]) -> TemporalSpec:

@@ -11,6 +11,8 @@ from typing import TextIO
 
 import httpx
 
+from emco_migrate import cli_help
+from emco_migrate.cli_help import HelpSections
 from emco_migrate.emcomigrate.names import (
     QUERY_CURRENT_STATE,
     QUERY_PROGRESS,
@@ -18,6 +20,7 @@ from emco_migrate.emcomigrate.names import (
     WORKFLOW_NAME,
 )
 from emco_migrate.errors import UserError
+from emco_migrate.temporal_connection import ENVIRONMENT as TEMPORAL_ENVIRONMENT
 from emco_migrate.temporal_connection import TemporalSettings, connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
 from emco_migrate.workflowclients.errors import NoWorkerPolling
@@ -35,17 +38,30 @@ from emco_migrate.workflowclients.inspection.summary import summary_lines
 
 HELP = "show a workflow's state, history, query result and result"
 
-EXIT_CODES = (
-    "exit status: 0 the report was printed; 1 the workflow does not exist, the query failed, "
-    "the query was not sent because no worker polls the workflow's task queue (the report "
-    "of what Temporal knows without a worker is printed, the reason goes to stderr), or "
-    "--wait saw the workflow end without a result; 3 Temporal did not answer."
-)
+
+def help_sections(command: str) -> HelpSections:
+    """What ``status --help`` ends with."""
+    return HelpSections(
+        environment=TEMPORAL_ENVIRONMENT,
+        exit_codes={
+            cli_help.OK: "the report was printed; with --watch, the workflow succeeded",
+            cli_help.FAILED: "the workflow does not exist, the query failed, the query was not "
+            "sent because no worker polls the workflow's task queue (what Temporal knows "
+            "without a worker is printed, the reason goes to stderr), --wait saw the workflow "
+            "end without a result, or --watch saw it end otherwise than succeeded",
+            **cli_help.CLIENT_EXITS,
+            cli_help.BROKEN_PIPE: "its output was closed early (e.g. piped into head)",
+        },
+        examples=(
+            "emco-migrate status migrate-to-cluster2 --query progress",
+            "emco-migrate status migrate-to-cluster2 --watch",
+            "emco-migrate status evacuate-provider1-cluster1-1a2b3c4d -o json",
+        ),
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The workflow to inspect and what to report (EMCO's status query parameters)."""
-    parser.epilog = EXIT_CODES
     parser.add_argument("workflow_id", metavar="WORKFLOW_ID")
     parser.add_argument("--run-id", default="", help="a specific run (default: the latest)")
     parser.add_argument(

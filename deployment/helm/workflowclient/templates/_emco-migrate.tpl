@@ -70,6 +70,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 Temporal connection environment, read by temporalio.envconfig in both processes.
 TEMPORAL_SERVER is the seed's variable, kept for workflow clients written against it.
 EMCO_MIGRATE_TASK_QUEUE (only when taskQueue is set) reaches --exec-dir clients too.
+EMCO_MIGRATE_LOG_FORMAT and EMCO_MIGRATE_LOG_LEVEL: the logs' format and level.
 */}}
 {{- define "emco-migrate.temporal.env" -}}
 {{- $t := .Values.temporal -}}
@@ -109,6 +110,10 @@ EMCO_MIGRATE_TASK_QUEUE (only when taskQueue is set) reaches --exec-dir clients 
 - name: EMCO_MIGRATE_TASK_QUEUE
   value: {{ . | quote }}
 {{- end }}
+- name: EMCO_MIGRATE_LOG_FORMAT
+  value: {{ .Values.logFormat | quote }}
+- name: EMCO_MIGRATE_LOG_LEVEL
+  value: {{ .Values.logLevel | quote }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}

@@ -13,10 +13,22 @@ from pathlib import Path
 
 import uvicorn
 
-from emco_migrate.emcomigrate.endpoints import ALLOW_ENV, EmcoUrlPolicy, UrlRefused
+from emco_migrate import cli_help
+from emco_migrate.cli_help import HelpSections, Variable
+from emco_migrate.emcomigrate.endpoints import (
+    ALLOW_ENV,
+    ALLOW_ENVIRONMENT,
+    EmcoUrlPolicy,
+    UrlRefused,
+)
 from emco_migrate.errors import UserError
 from emco_migrate.serving import GracefulServer
-from emco_migrate.task_queue import add_task_queue_argument, task_queue_from
+from emco_migrate.task_queue import (
+    TASK_QUEUE_ENVIRONMENT,
+    add_task_queue_argument,
+    task_queue_from,
+)
+from emco_migrate.temporal_connection import ENVIRONMENT as TEMPORAL_ENVIRONMENT
 from emco_migrate.temporal_connection import connect
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
 from emco_migrate.workflowclients.http_server.app import HttpServerSettings, create_app
@@ -163,6 +175,30 @@ async def serve(settings: HttpServerSettings, host: str, port: int) -> None:
             sock.close()
     if not server.started:
         raise UserError(f"the HTTP server could not start on {host}:{port} (see the log above)")
+
+
+def help_sections(command: str) -> HelpSections:
+    """What ``http-server --help`` ends with."""
+    return HelpSections(
+        environment=(
+            *TEMPORAL_ENVIRONMENT,
+            TASK_QUEUE_ENVIRONMENT,
+            Variable.one(AUTH_TOKEN_FILE_VARIABLE, "default of --auth-token-file"),
+            ALLOW_ENVIRONMENT,
+        ),
+        exit_codes={
+            cli_help.OK: "stopped by SIGTERM or Ctrl-C",
+            cli_help.FAILED: "a setting it cannot use (exec dir, token or TLS file), or the "
+            "server could not start (one line)",
+            cli_help.UNREACHABLE: "Temporal did not answer at start",
+            cli_help.ADDRESS_IN_USE: "--port is in use (checked before Temporal is contacted)",
+        },
+        examples=(
+            "emco-migrate http-server --port 9090 --exec-dir /opt/emco",
+            "emco-migrate http-server --auth-token-file /run/secrets/token "
+            "--allow-emco-url 'http://10.0.0.*:30415'",
+        ),
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,16 +11,26 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from emco_migrate import cli_help
 from emco_migrate.cli import exit_now
+from emco_migrate.cli_help import HelpSections
+from emco_migrate.emcomigrate.endpoints import ALLOW_ENVIRONMENT
 from emco_migrate.emcomigrate.names import TASK_QUEUE
 from emco_migrate.errors import UserError
-from emco_migrate.task_queue import add_task_queue_argument, task_queue_from
+from emco_migrate.task_queue import (
+    TASK_QUEUE_ENVIRONMENT,
+    add_task_queue_argument,
+    task_queue_from,
+)
+from emco_migrate.temporal_connection import ENVIRONMENT as TEMPORAL_ENVIRONMENT
 from emco_migrate.temporal_connection import TemporalSettings, connect
+from emco_migrate.version import add_version_argument
 from emco_migrate.wire.gojson import FieldError
 from emco_migrate.wire.temporal import TemporalSpec
 from emco_migrate.workflowclients.cli_options import add_temporal_arguments, temporal_settings
@@ -44,6 +54,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_task_queue_argument(parser)
     add_temporal_arguments(parser)
+
+
+def help_sections(command: str) -> HelpSections:
+    """What ``start --help`` (and ``migrate_workflowclient --help``) ends with."""
+    program = "migrate_workflowclient" if command == PROG else "emco-migrate start"
+    return HelpSections(
+        environment=(*TEMPORAL_ENVIRONMENT, TASK_QUEUE_ENVIRONMENT, ALLOW_ENVIRONMENT),
+        exit_codes={
+            cli_help.OK: 'started: {"workflowID": ..., "runID": ...} printed',
+            cli_help.FAILED: "the file cannot be read, the workflow ID is in use, or "
+            "Temporal refused the start",
+            cli_help.USAGE: "wrong usage, or the spec cannot be started (the field is named)",
+            **cli_help.CLIENT_EXITS,
+        },
+        examples=(f"{program} -a spec.json",),
+    )
 
 
 def load_spec(path: Path) -> TemporalSpec:
@@ -79,8 +105,18 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``migrate_workflowclient`` console script."""
-    parser = argparse.ArgumentParser(prog=PROG, description=HELP)
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=HELP,
+        epilog=cli_help.epilog(help_sections(PROG)),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_arguments(parser)
+    add_version_argument(parser, PROG)
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (`completion` command)
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,
@@ -93,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        return 130
+        return cli_help.INTERRUPTED
 
 
 def entry() -> NoReturn:
