@@ -131,3 +131,17 @@ def test_rsync_mode_keys_are_read_too() -> None:
     entry = status.on("a", ClusterRef("p", "c"))
     assert entry is not None and entry.connectivity == "Available"
     assert entry.resources[0].deployed == "Applied"
+
+
+def test_ready_clusters_are_those_whose_resources_are_all_ready() -> None:
+    source = ClusterRef("provider1", "cluster1")
+    body = ready_body([res("Deployment", "Ready"), res("Service", "NotReady")], top="NotReady")
+    body["apps"][0]["clusters"] += [
+        {"clusterProvider": "provider1", "cluster": "cluster1", "connectivity": "Retrying",
+         "resources": [res("Deployment", "Ready")]},
+        {"clusterProvider": "provider3", "cluster": "cluster3", "connectivity": "Available",
+         "resources": []},
+    ]  # fmt: skip
+    # The monitor's last report counts, whatever the connectivity; no resources: not Ready.
+    assert DigStatus.parse(body).ready_clusters("collectd") == {source}
+    assert DigStatus.parse(body).ready_clusters("other") == frozenset()

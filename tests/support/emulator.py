@@ -3,7 +3,8 @@
 Fixtures:
 
 * ``emulator`` (session): ``python -m emco_migrate emco-sim`` on a free port with its own
-  SQLite file and ``--ready-delay 0.2``. Yields an `Emulator` (``.url``, admin helpers).
+  SQLite file and ``--ready-delay 0.2``. Yields an `Emulator` (``.url``, admin helpers,
+  ``.availability(setup)``: the ground truth of when the DIG's apps were Ready).
 * ``emulator_reset`` (function, not autouse): yields the same `Emulator` and, after the
   test, clears injected faults and the request log and resets the settings of every
   cluster the test changed.
@@ -130,6 +131,53 @@ class Fault:
             rate=data["rate"],
             seed=data["seed"],
             hits=data["hits"],
+        )
+
+
+@dataclass(frozen=True)
+class AppAvailability:
+    """An app's ground truth (``GET .../deployment-intent-groups/{dig}/availability``).
+
+    ``clusters``: ``provider+cluster`` -> (Unix time, Ready from then on) per change;
+    ``interruptions``: (from, until) when it was Ready on no cluster, ``until`` None while
+    that lasts.
+    """
+
+    app: str
+    clusters: dict[str, tuple[tuple[float, bool], ...]]
+    interruptions: tuple[tuple[float, float | None], ...]
+    interruption_seconds: float
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AppAvailability:
+        return cls(
+            app=data["app"],
+            clusters={
+                f"{c['clusterProvider']}+{c['cluster']}": tuple(
+                    (t["at"], t["ready"]) for t in c["transitions"]
+                )
+                for c in data["clusters"]
+            },
+            interruptions=tuple((i["from"], i["until"]) for i in data["interruptions"]),
+            interruption_seconds=data["interruptionSeconds"],
+        )
+
+
+@dataclass(frozen=True)
+class Availability:
+    """A DIG's ground truth: per app, and the largest app's interruption in seconds."""
+
+    now: float
+    apps: dict[str, AppAvailability]
+    interruption_seconds: float
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Availability:
+        apps = (AppAvailability.from_json(a) for a in data["apps"])
+        return cls(
+            now=data["now"],
+            apps={a.app: a for a in apps},
+            interruption_seconds=data["interruptionSeconds"],
         )
 
 
@@ -266,6 +314,15 @@ class Emulator:
     def clear_requests(self) -> None:
         """Forget the request log."""
         self._admin("DELETE", "/requests")
+
+    def availability(self, setup: SampleSetup) -> Availability:
+        """The emulator's ground truth for the setup's DIG: when its apps were Ready where,
+        and when they were Ready nowhere."""
+        dig = (
+            f"/projects/{setup.project}/composite-apps/{setup.composite_app}/{setup.version}"
+            f"/deployment-intent-groups/{setup.dig}"
+        )
+        return Availability.from_json(self._admin("GET", f"{dig}/availability"))
 
 
 # --------------------------------------------------------------------------- processes

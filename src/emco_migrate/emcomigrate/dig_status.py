@@ -77,6 +77,16 @@ class DigStatus:
                 return entry
         return None
 
+    def ready_clusters(self, app: str) -> frozenset[ClusterRef]:
+        """The clusters on which ``app`` has resources, all Ready, in a ``status=ready``
+        answer, as the cluster monitor last reported them (connectivity not considered: a
+        cluster EMCO cannot reach keeps its last report)."""
+        return frozenset(
+            c.cluster
+            for c in self.apps.get(app, ())
+            if c.resources and all(r.ready == "Ready" for r in c.resources)
+        )
+
     def instantiated_revisions(self, revision: int) -> list[Action]:
         """The ``Instantiated`` actions carrying ``revision`` (several after re-instantiation)."""
         return [

@@ -7,7 +7,7 @@ fields get defaults so payloads recorded by older versions keep decoding.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from emco_migrate.emcomigrate.types import ClusterRef, DigRef, MigrationParams
@@ -91,7 +91,12 @@ class AppExpectation:
 
 @dataclass(frozen=True)
 class VerifyRequest:
-    """Poll the DIG status until every expectation holds at ``revision`` or later."""
+    """Poll the DIG status until every expectation holds at ``revision`` or later.
+
+    ``unobserved_since``: per app, since when (Unix seconds) it may have changed without
+    this run seeing it (the start of the step that moved it, or the last poll of a
+    verification that did not succeed); an app not listed counts from the first poll.
+    """
 
     dig: DigRef
     revision: int
@@ -99,15 +104,35 @@ class VerifyRequest:
     deadline_epoch: float
     purpose: str = "migration"
     timeout_seconds: int = 0
+    unobserved_since: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AppInterruption:
+    """How long the polls found an app Ready on no cluster (see `interruption.py`).
+
+    ``seconds``: each poll's answer counts back to the observation before it;
+    ``bound_seconds``: the largest gap between two consecutive observations, within which
+    the figure is of the truth for each interruption seen; ``ready``: what the last poll
+    found; ``observed_until``: when that poll started (Unix seconds).
+    """
+
+    app: str
+    seconds: float
+    bound_seconds: float
+    observations: int
+    ready: bool
+    observed_until: float
 
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """How verification went."""
+    """How verification went, and what its polls saw of each app's interruption."""
 
     revision: int
     polls: int
     seconds: float
+    interruptions: tuple[AppInterruption, ...] = ()
 
 
 @dataclass(frozen=True)

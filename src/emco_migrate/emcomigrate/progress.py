@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from emco_migrate.emcomigrate.messages import PlanItem, Snapshot
+from emco_migrate.emcomigrate.interruption import combined
+from emco_migrate.emcomigrate.messages import AppInterruption, PlanItem, Snapshot
 from emco_migrate.emcomigrate.types import MigrationParams
 
 
@@ -80,6 +82,12 @@ class Progress:
     apps: dict[str, AppStatus] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     undone: list[str] = field(default_factory=list)
+    # How long no cluster had an app Ready, measured from the verification polls (see
+    # interruption.py): the largest app's figure, and within how many seconds of the truth
+    # it is. None until a verification has reported.
+    interruption_seconds: float | None = None
+    interruption_bound_seconds: float | None = None
+    app_interruptions: dict[str, AppInterruption] = field(default_factory=dict)
 
     def planned(self, snapshot: Snapshot) -> None:
         """Record the snapshot and mark every planned app intent pending."""
@@ -90,6 +98,15 @@ class Progress:
         """Set every planned app intent's status."""
         for key in self.apps:
             self.apps[key] = status
+
+    def measured(self, found: Iterable[AppInterruption]) -> None:
+        """Add what a verification's polls saw (forward or rollback: both interrupt)."""
+        for app in found:
+            self.app_interruptions[app.app] = combined(self.app_interruptions.get(app.app), app)
+        if self.app_interruptions:
+            figures = self.app_interruptions.values()
+            self.interruption_seconds = max(a.seconds for a in figures)
+            self.interruption_bound_seconds = max(a.bound_seconds for a in figures)
 
     def to_json(self) -> dict[str, Any]:
         """The `progress` query's answer and the result's extra fields."""
@@ -119,6 +136,23 @@ class Progress:
             "plan": [_plan_json(item) for item in items],
             "steps": [s.to_json() for s in self.steps],
             "undone": list(self.undone),
+            "appInterruption": self._interruption_json(),
+        }
+
+    def _interruption_json(self) -> dict[str, Any]:
+        return {
+            "seconds": _rounded(self.interruption_seconds),
+            "boundSeconds": _rounded(self.interruption_bound_seconds),
+            "basis": "status polls",
+            "apps": {
+                app: {
+                    "seconds": _rounded(a.seconds),
+                    "boundSeconds": _rounded(a.bound_seconds),
+                    "observations": a.observations,
+                    "readyAtLastPoll": a.ready,
+                }
+                for app, a in self.app_interruptions.items()
+            },
         }
 
 
@@ -132,6 +166,10 @@ def _dig_json(params: MigrationParams) -> dict[str, str]:
         "compositeAppVersion": d.version,
         "deploymentIntentGroup": d.dig,
     }
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)
 
 
 def _key(item: PlanItem) -> str:

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow, lock_id
     from emco_migrate.emcomigrate.error_types import ErrorType
     from emco_migrate.emcomigrate.guards import placement_text
+    from emco_migrate.emcomigrate.interruption import from_details
     from emco_migrate.emcomigrate.messages import (
         AppExpectation,
         ApplyRequest,
@@ -54,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         Snapshot,
         SnapshotRequest,
         VerifyRequest,
+        VerifyResult,
     )
     from emco_migrate.emcomigrate.names import (
         ACTIVITY_APPLY_APP_INTENTS,
@@ -206,6 +208,10 @@ class EmcoMigrateWorkflow:
         self._log: logging.LoggerAdapter[Any] = workflow.logger
         self._settle = timedelta(0)
         self._listed = False  # patch search-attributes-1
+        # Per app, since when (Unix seconds) it may have changed without this run seeing it:
+        # set when a step that moves apps starts, cleared by a verification that succeeded
+        # (see interruption.py); absent while nothing this run did can be changing it.
+        self._unobserved: dict[str, float] = {}
 
     @workflow.query(name=QUERY_CURRENT_STATE)
     def current_state(self) -> str:
@@ -491,6 +497,7 @@ class EmcoMigrateWorkflow:
         """DoDigUpdate guarded by ``base_revision``; the result and the new revision."""
         guarded = replace(mig, extensions={**mig.extensions, KEY_BASE_REVISION: base_revision})
         self._left = (base_revision, base_revision + 1)
+        self._moving()
         try:
             result = await self._write_step(
                 ACTIVITY_DO_DIG_UPDATE, MigrationActivities.do_dig_update, guarded
@@ -523,11 +530,39 @@ class EmcoMigrateWorkflow:
             )
             for item in snapshot.items
         )
-        await self._step(
-            ACTIVITY_VERIFY,
-            ReversibleMigrationActivities.verify,
-            self._verify_request(params, revision, expectations, "migration"),
-        )
+        await self._verify_step(self._verify_request(params, revision, expectations, "migration"))
+
+    async def _verify_step(
+        self, request: VerifyRequest, settings: ActivitySettings | None = None, forward: bool = True
+    ) -> VerifyResult:
+        """VerifyMigration, adding what its polls saw to the measured interruption (also when
+        it fails: a timeout still reports)."""
+        try:
+            result = await self._step(
+                ACTIVITY_VERIFY,
+                ReversibleMigrationActivities.verify,
+                request,
+                settings=settings,
+                forward=forward,
+            )
+        except ApplicationError as err:
+            measured = from_details(_failure_details(err))
+            self._progress.measured(measured)
+            # Still changing: the next verification counts from this one's last poll.
+            self._unobserved.update({m.app: m.observed_until for m in measured})
+            raise
+        self._progress.measured(result.interruptions)
+        for expectation in request.expectations:
+            self._unobserved.pop(expectation.app, None)
+        return result
+
+    def _moving(self) -> None:
+        """A step that moves apps (/update, /rollback) starts: from now on the planned apps
+        may change unseen (kept if already unseen since earlier)."""
+        snapshot = self._progress.snapshot
+        now = workflow.now().timestamp()
+        for item in snapshot.items if snapshot else ():
+            self._unobserved.setdefault(item.app, now)
 
     def _verify_request(
         self,
@@ -544,6 +579,9 @@ class EmcoMigrateWorkflow:
             deadline_epoch=deadline.timestamp(),
             purpose=purpose,
             timeout_seconds=params.verify_timeout_seconds,
+            unobserved_since={
+                e.app: self._unobserved[e.app] for e in expectations if e.app in self._unobserved
+            },
         )
 
     async def _undo(self, params: MigrationParams, snapshot: Snapshot, failure: str) -> str:
@@ -577,6 +615,7 @@ class EmcoMigrateWorkflow:
                 forward=False,
             )
             progress.undone.append(f"restored the app intents of {apps}")
+            self._moving()
             rolled = await self._step(
                 ACTIVITY_ROLLBACK,
                 ReversibleMigrationActivities.rollback,
@@ -610,9 +649,7 @@ class EmcoMigrateWorkflow:
                 if item.current_clusters
             )
             if expectations:
-                await self._step(
-                    ACTIVITY_VERIFY,
-                    ReversibleMigrationActivities.verify,
+                await self._verify_step(
                     self._verify_request(params, rolled.revision, expectations, "rollback"),
                     settings=self._compensation_verify_settings() if safe else None,
                     forward=False,
@@ -760,6 +797,16 @@ class EmcoMigrateWorkflow:
 def _source_clusters(snapshot: Snapshot) -> list[str]:
     """Every cluster the planned app intents were placed on, sorted."""
     return sorted({str(c) for item in snapshot.items for c in item.current_clusters})
+
+
+def _failure_details(err: BaseException) -> tuple[Any, ...]:
+    """The details of the ApplicationError an activity failed with (`_step` wraps it)."""
+    found: BaseException | None = err
+    while found is not None:
+        if isinstance(found, ApplicationError) and found.type != ErrorType.STEP_FAILED:
+            return tuple(found.details)
+        found = found.__cause__
+    return ()
 
 
 def _only_planned(mig: MigParam, snapshot: Snapshot) -> MigParam:

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from emco_migrate.emcosim.api import (
     admin,
     apps,
+    availability,
     clm,
     dcm,
     digs,
@@ -70,6 +71,7 @@ def create_app(
         app.include_router(module.router, prefix="/v2")
     app.include_router(admin.router)
     app.include_router(faults.router)
+    app.include_router(availability.router)
     _install_error_handlers(app)
     app.add_middleware(FaultInjection, backend=be)
     return app

@@ -96,7 +96,7 @@ class Rollout:
     def apply(self, context: AppContext, previous: str | None) -> None:
         """Roll ``context`` out; unchanged live resources of ``previous`` are handed over."""
         live = {r.identity: r for r in self._live(previous)} if previous else {}
-        self.contexts.drop_resources(context.id)
+        self.contexts.drop_resources(context.id, self.now)
         for placement in context.placements or []:
             for row in self._rows(context.id, placement):
                 inherited = live.pop(row.identity, None)

@@ -1,7 +1,9 @@
 """Simulated-cluster settings (reachability, readiness delay) and each cluster's own clock.
 
 A cluster's *effective time* stops while it is unreachable, so rollout progress, which is
-computed from effective timestamps, pauses and resumes without any background task.
+computed from effective timestamps, pauses and resumes without any background task. Every
+change of reachability or of the never-ready flag is also logged (`cluster_log`), so a past
+effective time can be turned back into real time.
 """
 
 from __future__ import annotations
@@ -35,6 +37,17 @@ class ClusterSettings:
     def delay(self, default: float) -> float:
         """The readiness delay for resources placed now."""
         return default if self.ready_delay is None else self.ready_delay
+
+
+@dataclass(frozen=True)
+class ClockEntry:
+    """A cluster's reachability and never-ready flag from ``at`` (real time) on, and the
+    time it had spent unreachable before then."""
+
+    at: float
+    reachable: bool
+    never_ready: bool
+    paused_total: float
 
 
 def _from_row(row: sqlite3.Row) -> ClusterSettings:
@@ -99,6 +112,19 @@ class ClusterSettingsStore:
             changed = dataclasses.replace(changed, ready_delay=ready_delay)
         if never_ready is not None:
             changed = dataclasses.replace(changed, never_ready=never_ready)
+        if (changed.reachable, changed.never_ready) != (current.reachable, current.never_ready):
+            self.tx.execute(
+                "INSERT INTO cluster_log (provider, cluster, at, reachable, never_ready,"
+                " paused_total) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    provider,
+                    cluster,
+                    now,
+                    int(changed.reachable),
+                    int(changed.never_ready),
+                    changed.paused_total,
+                ),
+            )
         self.tx.execute(
             "INSERT INTO cluster_settings (provider, cluster, reachable, ready_delay, never_ready,"
             " paused_total, unreachable_since) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -116,3 +142,15 @@ class ClusterSettingsStore:
             ),
         )
         return changed
+
+    def log(self, provider: str, cluster: str) -> list[ClockEntry]:
+        """The cluster's logged changes, oldest first (none: it never changed)."""
+        rows = self.tx.execute(
+            "SELECT at, reachable, never_ready, paused_total FROM cluster_log"
+            " WHERE provider = ? AND cluster = ? ORDER BY id",
+            (provider, cluster),
+        ).fetchall()
+        return [
+            ClockEntry(r["at"], bool(r["reachable"]), bool(r["never_ready"]), r["paused_total"])
+            for r in rows
+        ]

@@ -2,11 +2,14 @@
 
 Resource rows carry timestamps on their cluster's effective clock: when rsync's apply
 completes (``applied_at``), when the cluster monitor reports Ready (``ready_at``) and when
-a deletion completes (``deleted_at``). States are derived from these on every read.
+a deletion completes (``deleted_at``). States are derived from these on every read. Rows a
+re-rollout of their context replaces are kept in ``resource_history`` with the real time
+they were dropped, so the past stays readable (the availability report).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -85,6 +88,7 @@ class ResourceRow:
     ready_at: float
     deleted_at: float | None = None
     superseded: bool = False
+    dropped_at: float | None = None  # real time a re-rollout replaced it (history rows only)
 
     @property
     def identity(self) -> tuple[str, str, str, str, str, str, str]:
@@ -143,7 +147,13 @@ class ContextStore:
         ]
         for context_id in ids:
             self.tx.execute("DELETE FROM resources WHERE context = ?", (context_id,))
+            self.tx.execute("DELETE FROM resource_history WHERE context = ?", (context_id,))
         self.tx.execute("DELETE FROM contexts WHERE owner = ?", (owner,))
+
+    def owned(self, owner: str) -> list[str]:
+        """The ids of a DIG's contexts, oldest first."""
+        rows = self.tx.execute("SELECT id FROM contexts WHERE owner = ? ORDER BY rowid", (owner,))
+        return [r["id"] for r in rows]
 
     def resources(self, context_id: str) -> list[ResourceRow]:
         """The context's resource rows in placement order."""
@@ -156,8 +166,22 @@ class ContextStore:
         """Every row of every context."""
         return [_row(r) for r in self.tx.execute("SELECT * FROM resources ORDER BY rowid")]
 
-    def drop_resources(self, context_id: str) -> None:
-        """Remove a context's rows (before it is rolled out again)."""
+    def history(self, context_id: str) -> list[ResourceRow]:
+        """The rows a re-rollout of the context replaced, oldest first (``dropped_at`` set)."""
+        rows = self.tx.execute(
+            "SELECT * FROM resource_history WHERE context = ? ORDER BY rowid", (context_id,)
+        ).fetchall()
+        return [dataclasses.replace(_row(r), dropped_at=r["dropped_at"]) for r in rows]
+
+    def drop_resources(self, context_id: str, now: float) -> None:
+        """Move a context's rows to the history (before it is rolled out again)."""
+        self.tx.execute(
+            "INSERT INTO resource_history (context, app, provider, cluster, api_group, version,"
+            " kind, name, applied_at, ready_at, deleted_at, superseded, dropped_at)"
+            " SELECT context, app, provider, cluster, api_group, version, kind, name,"
+            " applied_at, ready_at, deleted_at, superseded, ? FROM resources WHERE context = ?",
+            (now, context_id),
+        )
         self.tx.execute("DELETE FROM resources WHERE context = ?", (context_id,))
 
     def add_resource(self, row: ResourceRow) -> None:

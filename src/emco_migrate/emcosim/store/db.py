@@ -104,6 +104,41 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             fault_id INTEGER
         )""",
     ),
+    (
+        # The availability report (`deploy/availability.py`) needs the past: resource rows a
+        # re-rollout replaced (kept with when they were dropped) and every change of a
+        # cluster's reachability or never-ready flag. Clusters changed before this step get
+        # one entry with their current settings.
+        """CREATE TABLE resource_history (
+            context TEXT NOT NULL,
+            app TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            cluster TEXT NOT NULL,
+            api_group TEXT NOT NULL,
+            version TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            applied_at REAL NOT NULL,
+            ready_at REAL NOT NULL,
+            deleted_at REAL,
+            superseded INTEGER NOT NULL DEFAULT 0,
+            dropped_at REAL NOT NULL
+        )""",
+        "CREATE INDEX resource_history_by_context ON resource_history (context)",
+        """CREATE TABLE cluster_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            provider TEXT NOT NULL,
+            cluster TEXT NOT NULL,
+            at REAL NOT NULL,
+            reachable INTEGER NOT NULL,
+            never_ready INTEGER NOT NULL,
+            paused_total REAL NOT NULL
+        )""",
+        "CREATE INDEX cluster_log_by_cluster ON cluster_log (provider, cluster, id)",
+        "INSERT INTO cluster_log (provider, cluster, at, reachable, never_ready, paused_total)"
+        " SELECT provider, cluster, COALESCE(unreachable_since, 0), reachable, never_ready,"
+        " paused_total FROM cluster_settings",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 

@@ -1,0 +1,96 @@
+"""What the verification's polls note about each app's readiness anywhere (interruption)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from emco_migrate.emcomigrate.emco_client import EmcoClient
+from emco_migrate.emcomigrate.messages import AppExpectation, VerifyRequest
+from emco_migrate.emcomigrate.types import ClusterRef
+from emco_migrate.emcomigrate.verification import verify
+
+from .test_activities import DIG, B, status
+
+SOURCE = ClusterRef("provider1", "cluster1")
+TARGET = ClusterRef("provider2", "cluster2")
+
+
+def app_on(cluster: ClusterRef, ready: str) -> dict[str, Any]:
+    resource = {"GVK": {"Kind": "Deployment"}, "name": "collectd", "deployedStatus": "Applied",
+                "readyStatus": ready}  # fmt: skip
+    return {"name": "collectd", "clusters": [
+        {"clusterProvider": cluster.provider, "cluster": cluster.cluster,
+         "connectivity": "Available", "resources": [resource]}]}  # fmt: skip
+
+
+class MovingEmco:
+    """A direct move (context ``a`` replaced by ``b``): the target is Ready from the third
+    poll on; ``old_context`` answers the readiness of the replaced context (None: a 400)."""
+
+    def __init__(self, old_context: str | None) -> None:
+        self.old_context = old_context
+        self.polls = 0
+        self.queries: list[dict[str, str]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        assert request.url.path == f"{B}/status"
+        query = dict(request.url.params)
+        self.queries.append(query)
+        log = status(("Instantiated", "a", 1), ("Updated", "a", 1), ("Instantiated", "b", 2))
+        target = "Ready" if self.polls >= 3 else "NotReady"
+        if query.get("instance") == "a":
+            if query["status"] == "deployed":
+                return httpx.Response(200, json={**log, "deployedStatus": "Updated"})
+            if self.old_context is None:
+                return httpx.Response(400, text="Filter app collectd not in list of apps\n")
+            return httpx.Response(200, json={**log, "apps": [app_on(SOURCE, self.old_context)]})
+        if query["status"] == "deployed":
+            self.polls += 1
+            return httpx.Response(
+                200, json={**log, "deployedStatus": "Instantiated", "apps": [app_on(TARGET, "")]}
+            )
+        return httpx.Response(
+            200, json={**log, "readyStatus": target, "apps": [app_on(TARGET, target)]}
+        )
+
+
+async def run(emco: MovingEmco, unobserved_since: dict[str, float]) -> Any:
+    request = VerifyRequest(
+        DIG,
+        2,
+        (AppExpectation("collectd", (TARGET,), (SOURCE,)),),
+        deadline_epoch=time.time() + 30,
+        unobserved_since=unobserved_since,
+    )
+    async with httpx.AsyncClient(transport=httpx.MockTransport(emco)) as http:
+        return await verify(EmcoClient(http, "http://emco"), request, heartbeat=lambda *_: None)
+
+
+async def test_a_source_still_being_deleted_counts_as_ready() -> None:
+    emco = MovingEmco(old_context="Ready")
+    result = await run(emco, {"collectd": time.time()})
+    (app,) = result.interruptions
+    assert (app.app, app.seconds, app.observations, app.ready) == ("collectd", 0.0, 3, True)
+    assert {"status": "ready", "app": "collectd", "instance": "a"} in emco.queries
+
+
+async def test_ready_nowhere_counts_back_to_when_the_run_stopped_seeing_the_app() -> None:
+    emco = MovingEmco(old_context="NotReady")
+    moved_at = time.time() - 5.0  # the /update: 5 s before the first poll
+    result = await run(emco, {"collectd": moved_at})
+    (app,) = result.interruptions
+    # Two polls found it Ready nowhere: from the /update to the second poll.
+    assert app.observations == 3
+    assert app.seconds >= 5.0
+    assert app.seconds <= app.observed_until - moved_at
+    assert app.bound_seconds >= 5.0  # the gap from the /update to the first poll
+
+
+async def test_emco_refusing_the_old_contexts_readiness_does_not_fail_verification() -> None:
+    emco = MovingEmco(old_context=None)
+    result = await run(emco, {"collectd": time.time()})
+    (app,) = result.interruptions
+    assert (app.observations, app.ready) == (1, True)  # only the poll that found it Ready
