@@ -27,6 +27,7 @@ from emco_migrate.emcomigrate.names import (
     ACTIVITY_UPDATE_APP_INTENTS,
     ALL_ACTIVITIES,
 )
+from emco_migrate.emcomigrate.read_cache import RunReads
 from emco_migrate.emcomigrate.types import (
     AppIntent,
     MigrationParams,
@@ -94,8 +95,14 @@ def placement_intents_url(params: MigrationParams) -> str:
 class MigrationActivities:
     """Activities sharing one long-lived HTTP client to EMCO."""
 
-    def __init__(self, http: httpx.AsyncClient, policy: EmcoUrlPolicy | None = None) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        policy: EmcoUrlPolicy | None = None,
+        reads: RunReads | None = None,
+    ) -> None:
         self._emco_access = EmcoAccess(http, policy)
+        self._reads = reads or RunReads()
 
     def _emco(self, params: MigrationParams) -> EmcoClient:
         return self._emco_access.client(params.dig.emco_url)
@@ -111,6 +118,7 @@ class MigrationActivities:
         async with heartbeating("reading"):
             for gpi in await emco.placement_intents(params.dig):
                 intents = await emco.app_intents(params.dig, gpi)
+                self._reads.keep(gpi, intents)
                 pairs[gpi] = tuple(AppIntentRef(i.app, i.name) for i in intents)
         found = "; ".join(
             f"{gpi}: " + (", ".join(f"{r.intent} (app {r.app})" for r in refs or ()) or "none")
@@ -125,8 +133,9 @@ class MigrationActivities:
     async def update_app_intents(self, value: RawValue) -> RawValue:
         """Point every recorded app intent at the target cluster (allOf the target).
 
-        Each intent is read first so its name, app and metadata are kept. PUT replaces the
-        intent, so a retry after a partial failure is harmless.
+        Each intent is read first so its name, app and metadata are kept (on a first
+        attempt, as this run's snapshot read it moments ago in this worker, if it did). PUT
+        replaces the intent, so a retry after a partial failure is harmless.
         """
         param = decode_payload(value)
         params = migration_params(param)
@@ -137,7 +146,10 @@ class MigrationActivities:
             for gpi, refs in sorted((param.app_intents or {}).items()):
                 if not refs:
                     continue
-                current = {i.name: i for i in await emco.app_intents(params.dig, gpi)}
+                read = self._reads.app_intents(gpi)
+                if read is None:
+                    read = tuple(await emco.app_intents(params.dig, gpi))
+                current = {i.name: i for i in read}
                 for ref in refs:
                     beat(ref.intent)
                     intent = current.get(ref.intent) or AppIntent.new(gpi, ref.intent, ref.app)

@@ -51,6 +51,7 @@ from emco_migrate.emcomigrate.names import (
     ACTIVITY_VERIFY,
 )
 from emco_migrate.emcomigrate.plan import is_noop, plan_items, select
+from emco_migrate.emcomigrate.read_cache import RunReads, TargetChecks
 from emco_migrate.emcomigrate.types import (
     AppIntent,
     ClusterRef,
@@ -87,8 +88,16 @@ def _refuse_missing_route(
 class ReversibleMigrationActivities:
     """Snapshot, apply, verify and roll back, over one long-lived HTTP client."""
 
-    def __init__(self, http: httpx.AsyncClient, policy: EmcoUrlPolicy | None = None) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        policy: EmcoUrlPolicy | None = None,
+        reads: RunReads | None = None,
+        targets: TargetChecks | None = None,
+    ) -> None:
         self._emco_access = EmcoAccess(http, policy)
+        self._reads = reads or RunReads()
+        self._targets = targets or TargetChecks()
 
     @activity.defn(name=ACTIVITY_SNAPSHOT)
     async def snapshot(self, request: SnapshotRequest) -> Snapshot:
@@ -108,7 +117,11 @@ class ReversibleMigrationActivities:
         intents: list[AppIntent] = []
         for gpi in dict.fromkeys(ref.placement_intent for ref in request.intents):
             wanted = {r.app_intent for r in request.intents if r.placement_intent == gpi}
-            intents += [i for i in await emco.app_intents(params.dig, gpi) if i.name in wanted]
+            read = self._reads.app_intents(gpi)  # as GetDigAppIntents read it just now
+            if read is None:
+                read = tuple(await emco.app_intents(params.dig, gpi))
+            self._reads.keep(gpi, read)
+            intents += [i for i in read if i.name in wanted]
         try:
             selected = select(intents, deployed, params)
         except ParamError as err:
@@ -134,6 +147,29 @@ class ReversibleMigrationActivities:
         )
 
     async def _check_target(self, params: MigrationParams, logical_cloud: str) -> None:
+        """Refuse a target EMCO does not know or the DIG's logical cloud does not hold
+        (a recent answer that it does, `TargetChecks`, is not asked again)."""
+        target = params.target
+        targets = self._targets
+        if not targets.cluster_known(params.clm_url, str(target)):
+            await self._check_cluster(params)
+            targets.keep_cluster(params.clm_url, str(target))
+        if not logical_cloud:
+            return
+        known = targets.members(params.dcm_url, params.dig.project, logical_cloud)
+        if known is not None and str(target) in known:
+            return
+        members = await self._logical_cloud_members(params, logical_cloud)
+        if target not in members:
+            raise _refuse(
+                f"target cluster {target} is not in logical cloud {logical_cloud} of DIG "
+                f"{params.dig.dig}; add a cluster reference for it first"
+            )
+        targets.keep_members(
+            params.dcm_url, params.dig.project, logical_cloud, frozenset(map(str, members))
+        )
+
+    async def _check_cluster(self, params: MigrationParams) -> None:
         target = params.target
         clm = self._emco_access.client(params.clm_url)
         cluster_path = path("v2", "cluster-providers", target.provider, "clusters", target.cluster)
@@ -146,8 +182,10 @@ class ReversibleMigrationActivities:
                     f"target cluster {target} is unknown to EMCO ({err.message})"
                 ) from err
             raise
-        if not logical_cloud:
-            return
+
+    async def _logical_cloud_members(
+        self, params: MigrationParams, logical_cloud: str
+    ) -> set[ClusterRef]:
         dcm = self._emco_access.client(params.dcm_url)
         refs_path = path(
             "v2",
@@ -162,16 +200,11 @@ class ReversibleMigrationActivities:
         except ApplicationError as err:
             _refuse_missing_route(err, "dcm", "dcmURL", params.dcm_url, 30477)
             raise
-        members = {
+        return {
             ClusterRef(str(spec.get("clusterProvider", "")), str(spec.get("cluster", "")))
             for ref in refs or []
             if isinstance(ref, dict) and isinstance(spec := ref.get("spec"), dict)
         }
-        if target not in members:
-            raise _refuse(
-                f"target cluster {target} is not in logical cloud {logical_cloud} of DIG "
-                f"{params.dig.dig}; add a cluster reference for it first"
-            )
 
     @activity.defn(name=ACTIVITY_APPLY_APP_INTENTS)
     async def apply_app_intents(self, request: ApplyRequest) -> int:

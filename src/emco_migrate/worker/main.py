@@ -40,6 +40,7 @@ from emco_migrate.emcomigrate.endpoints import (
 from emco_migrate.emcomigrate.evacuation import EmcoEvacuateWorkflow
 from emco_migrate.emcomigrate.fleet_activities import FleetActivities
 from emco_migrate.emcomigrate.names import TASK_QUEUE
+from emco_migrate.emcomigrate.read_cache import RunReads, TargetChecks
 from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
 from emco_migrate.emcomigrate.workflows import EmcoMigrateWorkflow
 from emco_migrate.errors import AddressInUse, UserError
@@ -332,8 +333,9 @@ def activity_methods(
 ) -> list[Callable[..., Any]]:
     """The activity callables the worker registers, sharing one HTTP client; they call
     only EMCO URLs ``emco_urls`` allows (default: any)."""
-    go = MigrationActivities(http, emco_urls)
-    reversible = ReversibleMigrationActivities(http, emco_urls)
+    reads = RunReads()  # shared: a run's next step reuses what its previous one read
+    go = MigrationActivities(http, emco_urls, reads)
+    reversible = ReversibleMigrationActivities(http, emco_urls, reads, TargetChecks())
     fleet = FleetActivities(http, emco_urls)
     return [
         go.get_dig_app_intents,
