@@ -80,6 +80,7 @@ class Progress:
     apps: dict[str, AppStatus] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     undone: list[str] = field(default_factory=list)
+    interruption_seconds: float | None = None
 
     def planned(self, snapshot: Snapshot) -> None:
         """Record the snapshot and mark every planned app intent pending."""

@@ -23,6 +23,7 @@ from emco_migrate.emcomigrate.dig_status import (
 from emco_migrate.emcomigrate.emco_client import EmcoClient
 from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.messages import VerifyRequest, VerifyResult
+from emco_migrate.emcomigrate.metrics import PollResult, verification_poll
 from emco_migrate.wire.emco import DeployedStatus, DigState
 
 FIRST_POLL_SECONDS = 0.25
@@ -111,8 +112,12 @@ async def verify(
             found = await problems(emco, request)
         except ApplicationError as err:
             if err.non_retryable or err.type != ErrorType.UNAVAILABLE:
+                verification_poll(PollResult.FAILED, request.purpose)
                 raise
+            verification_poll(PollResult.UNKNOWN, request.purpose)
             found = [f"not known yet: {err.message}"]
+        else:
+            verification_poll(PollResult.WAITING if found else PollResult.READY, request.purpose)
         if not found:
             return VerifyResult(
                 revision=request.revision, polls=polls, seconds=round(clock() - started, 3)

@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         SnapshotRequest,
         VerifyRequest,
     )
+    from emco_migrate.emcomigrate.metrics import MigrationMetrics
     from emco_migrate.emcomigrate.names import (
         ACTIVITY_APPLY_APP_INTENTS,
         ACTIVITY_CONFIRM_RESTORED,
@@ -190,6 +191,7 @@ class EmcoMigrateWorkflow:
     def __init__(self) -> None:
         self._state = STATE_STARTED
         self._progress = Progress()
+        self._metrics = MigrationMetrics()
         self._options: dict[str, ActivitySettings] = {}
         self._safe = False
         self._strict = False
@@ -433,6 +435,7 @@ class EmcoMigrateWorkflow:
 
     async def _release(self) -> None:
         """Signal the DIG's lock workflow that this run is done with the DIG."""
+        self._metrics.ended(self._progress, final=self._strict)  # every end comes here
         lock, self._lock = self._lock, None
         if lock is None:
             return
@@ -554,6 +557,7 @@ class EmcoMigrateWorkflow:
 
     async def _compensate(self, params: MigrationParams, snapshot: Snapshot, failure: str) -> str:
         progress = self._progress
+        self._metrics.compensating(progress, self._state)
         progress.phase = Phase.COMPENSATING
         progress.message = f"{failure}; undoing it"
         workflow.logger.warning("migration failed (%s); undoing it", failure)
@@ -719,6 +723,7 @@ class EmcoMigrateWorkflow:
         if forward:
             self._state = name
             self._progress.message = f"running {name}"
+        self._metrics.step_starting(self._progress)
         step = Step(name, workflow.now())
         self._progress.steps.append(step)
         workflow.set_current_details(f"{self._progress.phase.value}: {name}")
@@ -747,8 +752,11 @@ class EmcoMigrateWorkflow:
             ) from err
         finally:
             step.finished = workflow.now()
+            if step.outcome is not StepOutcome.RUNNING:
+                self._metrics.step_ended(step, forward=forward)
         if step.outcome is StepOutcome.RUNNING:
             step.outcome = StepOutcome.OK
+            self._metrics.step_ended(step, forward=forward)
         return result
 
 
