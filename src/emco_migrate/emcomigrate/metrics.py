@@ -10,7 +10,7 @@ In flight, by phase, is ``entered - left`` of `PHASE_ENTERED` and `PHASE_LEFT` (
 ``started - finished``), summed over workers with ``increase()``: Prometheus adds a killed
 worker's last scraped count to its successor's, and the successor, replaying, counts the
 run's start and phases only once. A gauge would be wrong after any restart: the new worker
-knows a run only when the run's next task reaches it. docs/Migrate_Workflow.md, section 7.
+knows a run only when the run's next task reaches it. docs/Migrate_Workflow.md, section 8.
 """
 
 from __future__ import annotations
