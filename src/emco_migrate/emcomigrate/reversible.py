@@ -19,7 +19,7 @@ from emco_migrate import logs
 from emco_migrate.emcomigrate.attempts import EmcoAccess, heartbeating, settle_before_deciding
 from emco_migrate.emcomigrate.dig_lock import lock_dig
 from emco_migrate.emcomigrate.dig_status import DigStatus
-from emco_migrate.emcomigrate.emco_client import EmcoClient, path
+from emco_migrate.emcomigrate.emco_client import EmcoClient, Endpoint, path
 from emco_migrate.emcomigrate.endpoints import EmcoUrlPolicy
 from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.guards import (
@@ -174,7 +174,7 @@ class ReversibleMigrationActivities:
         clm = self._emco_access.client(params.clm_url)
         cluster_path = path("v2", "cluster-providers", target.provider, "clusters", target.cluster)
         try:
-            await clm.get_json(cluster_path)
+            await clm.get_json(cluster_path, endpoint=Endpoint.CLUSTER)
         except ApplicationError as err:
             _refuse_missing_route(err, "clm", "clmURL", params.clm_url, 30461)
             if err.type == ErrorType.REJECTED:
@@ -196,7 +196,7 @@ class ReversibleMigrationActivities:
             "cluster-references",
         )
         try:
-            refs = await dcm.get_json(refs_path)
+            refs = await dcm.get_json(refs_path, endpoint=Endpoint.CLUSTER_REFERENCES)
         except ApplicationError as err:
             _refuse_missing_route(err, "dcm", "dcmURL", params.dcm_url, 30477)
             raise

@@ -27,6 +27,7 @@ from emco_migrate.emcomigrate.emco_client import EmcoClient
 from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.interruption import Tally
 from emco_migrate.emcomigrate.messages import VerifyRequest, VerifyResult
+from emco_migrate.emcomigrate.metrics import PollResult, verification_poll
 from emco_migrate.wire.emco import DeployedStatus, DigState
 
 FIRST_POLL_SECONDS = 0.25
@@ -169,6 +170,7 @@ async def verify(
             poll = await check(emco, request)
         except ApplicationError as err:
             if err.non_retryable or err.type != ErrorType.UNAVAILABLE:
+                verification_poll(PollResult.FAILED, request.purpose)
                 # What the polls saw still reaches the workflow (a rollback goes on from it).
                 raise ApplicationError(
                     err.message,
@@ -177,10 +179,12 @@ async def verify(
                     type=err.type,
                     non_retryable=err.non_retryable,
                 ) from None
+            verification_poll(PollResult.UNKNOWN, request.purpose)
             found = [f"not known yet: {err.message}"]
         else:
             tally.observe(polled_at, clock(), poll.ready)
             found = poll.problems
+            verification_poll(PollResult.WAITING if found else PollResult.READY, request.purpose)
         if not found:
             return VerifyResult(
                 revision=request.revision,

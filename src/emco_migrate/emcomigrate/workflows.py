@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         VerifyRequest,
         VerifyResult,
     )
+    from emco_migrate.emcomigrate.metrics import MigrationMetrics
     from emco_migrate.emcomigrate.names import (
         ACTIVITY_APPLY_APP_INTENTS,
         ACTIVITY_CONFIRM_RESTORED,
@@ -194,6 +195,7 @@ class EmcoMigrateWorkflow:
     def __init__(self) -> None:
         self._state = STATE_STARTED
         self._progress = Progress()
+        self._metrics = MigrationMetrics()
         self._options: dict[str, ActivitySettings] = {}
         self._safe = False
         self._strict = False
@@ -444,6 +446,7 @@ class EmcoMigrateWorkflow:
 
     async def _release(self) -> None:
         """Signal the DIG's lock workflow that this run is done with the DIG."""
+        self._metrics.ended(self._progress, final=self._strict)  # every end comes here
         lock, self._lock = self._lock, None
         if lock is None:
             return
@@ -597,6 +600,7 @@ class EmcoMigrateWorkflow:
 
     async def _compensate(self, params: MigrationParams, snapshot: Snapshot, failure: str) -> str:
         progress = self._progress
+        self._metrics.compensating(progress, self._state)
         progress.phase = Phase.COMPENSATING
         progress.message = f"{failure}; undoing it"
         self._log.warning("migration failed (%s); undoing it", failure)
@@ -761,6 +765,7 @@ class EmcoMigrateWorkflow:
         if forward:
             self._state = name
             self._progress.message = f"running {name}"
+        self._metrics.step_starting(self._progress)
         step = Step(name, workflow.now())
         self._progress.steps.append(step)
         workflow.set_current_details(f"{self._progress.phase.value}: {name}")
@@ -789,8 +794,11 @@ class EmcoMigrateWorkflow:
             ) from err
         finally:
             step.finished = workflow.now()
+            if step.outcome is not StepOutcome.RUNNING:
+                self._metrics.step_ended(step, forward=forward)
         if step.outcome is StepOutcome.RUNNING:
             step.outcome = StepOutcome.OK
+            self._metrics.step_ended(step, forward=forward)
         return result
 
 

@@ -27,7 +27,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from emco_migrate import cli_help, logs
 from emco_migrate.cli_help import HelpSections, Variable
-from emco_migrate.emcomigrate import search_attributes
+from emco_migrate.emcomigrate import metrics, search_attributes
 from emco_migrate.emcomigrate.activities import MigrationActivities
 from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow
 from emco_migrate.emcomigrate.emco_client import new_http_client
@@ -233,6 +233,8 @@ async def serve(
         runtime = metrics_runtime(settings.metrics_host, settings.metrics_port)
     client = await connect(settings.temporal, runtime=runtime)
     await check_search_attributes(client)
+    if runtime is not None:
+        metrics.announce(runtime.metric_meter, client.namespace, settings.task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -316,11 +318,21 @@ def metrics_runtime(host: str, port: int) -> Runtime:
         reason = os.strerror(err.errno) if err.errno else str(err)  # strerror names the address
         raise UserError(f"cannot serve metrics on {address}: {reason}") from err
     try:
-        return Runtime(telemetry=logs.telemetry(PrometheusConfig(bind_address=address)))
+        return Runtime(telemetry=logs.telemetry(prometheus_config(address)))
     except ValueError as err:  # e.g. another process took the port since
         if "Address already in use" in str(err):
             raise AddressInUse(shown, port, "--metrics-port") from err
         raise UserError(f"cannot serve metrics on {address}: {' '.join(str(err).split())}") from err
+
+
+def prometheus_config(address: str) -> PrometheusConfig:
+    """The SDK's Prometheus endpoint: its durations and ours in seconds, our histograms
+    with buckets fit for rollouts (`metrics.BUCKETS`)."""
+    return PrometheusConfig(
+        bind_address=address,
+        durations_as_seconds=True,
+        histogram_bucket_overrides=metrics.BUCKETS,
+    )
 
 
 def workflow_classes() -> list[type]:

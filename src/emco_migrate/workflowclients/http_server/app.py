@@ -3,13 +3,14 @@
 It starts the workflow through an in-process workflow client (or an executable from
 ``--exec-dir``) and answers 204 as soon as Temporal has accepted the start. Every error
 is JSON ``{"error": ..., ...}`` with a status code that says whose fault it is. With a
-bearer token configured, ``POST /invoke`` needs it; the probes stay open.
+bearer token configured, ``POST /invoke`` needs it; the probes and ``GET /metrics`` stay open.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from emco_migrate.workflowclients.http_server.execdir import (
     ExecClientTimedOut,
     ExecDirectory,
 )
+from emco_migrate.workflowclients.http_server.metrics import UNKNOWN_CLIENT, InvokeMetrics
 from emco_migrate.workflowclients.http_server.security import BearerToken, TlsFiles
 from emco_migrate.workflowclients.migrate_workflowclient.client import MigrateWorkflowClient
 from emco_migrate.workflowclients.registry import (
@@ -126,6 +128,7 @@ def create_app(
                 ),
             }
         )
+        metrics.serving(app.state.registry.names())
         log.info(
             "serving workflow clients %s%s; task queue %s on Temporal at %s",
             ", ".join(app.state.registry.names()),
@@ -152,6 +155,7 @@ def create_app(
     exec_dir = (
         ExecDirectory(settings.exec_dir, settings.exec_timeout) if settings.exec_dir else None
     )
+    metrics = InvokeMetrics()
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -196,9 +200,36 @@ def create_app(
             return JSONResponse({"ready": False, "reason": reason}, status_code=503)
         return JSONResponse({"ready": True})
 
+    @app.get("/metrics")
+    async def prometheus_metrics(request: Request) -> Response:
+        """Prometheus metrics, open like the probes (they name no secret)."""
+        body, content_type = metrics.exposition(request.headers.get("accept"))
+        return Response(body, media_type=content_type)
+
+    def served(request: Request, name: str) -> bool:
+        registry: WorkflowClientRegistry = request.app.state.registry
+        if registry.get(name) is not None:
+            return True
+        return exec_dir is not None and exec_dir.find(name) is not None
+
     @app.post("/invoke/{workflow_client_name}", status_code=204)
     async def invoke(workflow_client_name: str, request: Request) -> Response:
         """Start the workflow EMCO asks for; 204 as soon as it is started."""
+        received = time.monotonic()
+        code = 500
+        try:
+            await start(workflow_client_name, request)
+            code = 204
+        except ApiError as err:
+            code = err.status
+            raise
+        finally:
+            name = workflow_client_name
+            client = name if is_valid_client_name(name) and served(request, name) else None
+            metrics.invoked(client or UNKNOWN_CLIENT, code, time.monotonic() - received)
+        return Response(status_code=204)
+
+    async def start(workflow_client_name: str, request: Request) -> None:
         if settings.auth_token is not None:
             _authorize(request, settings.auth_token)
         name = workflow_client_name
@@ -225,7 +256,6 @@ def create_app(
             await _start_in_process(name, in_process, request.app.state.temporal, spec)
         elif exec_dir is not None and executable is not None:
             await _start_executable(exec_dir, name, executable, body)
-        return Response(status_code=204)
 
     return app
 
