@@ -344,7 +344,7 @@ async def test_pause_holds_new_starts_resume_continues_and_abort_restores(
     assert (code, out) == (1, "")
     assert err.strip().splitlines() == [
         f"emco-migrate status: error: -o table shows evacuations; {child} runs "
-        "EmcoMigrateWorkflow: use -o json"
+        "EmcoMigrateWorkflow: use -o summary or -o json"
     ]
 
 
