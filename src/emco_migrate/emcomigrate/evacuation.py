@@ -78,6 +78,9 @@ PATCH_PACKED_PLAN = "packed-plan-1"
 PATCH_EVACUATION_2 = "evacuation-2"
 # The run sets the custom search attributes and ends with its outcome in memo (as migrations).
 PATCH_SEARCH_ATTRIBUTES = "search-attributes-1"
+# Every free slot of the window is filled in one workflow task (the children start together),
+# not one child per task: filling a window of 50 took ~5 s.
+PATCH_BATCH_START = "batch-start-1"
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,7 @@ class EmcoEvacuateWorkflow:
         self._fixed = False  # patch evacuation-2
         self._early_max_in_flight: int | None = None
         self._listed = False  # patch search-attributes-1
+        self._batch = False  # patch batch-start-1
 
     @workflow.signal(name=SIGNAL_PAUSE)
     def pause(self) -> None:
@@ -277,6 +281,7 @@ class EmcoEvacuateWorkflow:
     async def run(self, value: EvacuationInput) -> dict[str, Any]:
         """Discover, plan, then move the DIGs under the window, budget and in-flight limit."""
         self._listed = workflow.patched(PATCH_SEARCH_ATTRIBUTES)
+        self._batch = workflow.patched(PATCH_BATCH_START)
         try:
             report = await self._run(value)
         except asyncio.CancelledError:
@@ -447,8 +452,11 @@ class EmcoEvacuateWorkflow:
                 self._close("not started: window closed")
             if fleet.failures(self._entries) > allowed:
                 self._close(f"not started: failure budget ({budget}) exhausted")
+            if self._batch:
+                started += await self._fill_window(request, started)
             while (
-                not self._paused
+                not self._batch
+                and not self._paused
                 and not self._aborted
                 and started < request.children_per_run
                 and len(self._running) < self._max_in_flight
@@ -500,6 +508,34 @@ class EmcoEvacuateWorkflow:
                 carried, entries=None, skipped=(), failback=None, plan=plan, failback_plan=failback
             )
         )
+
+    async def _fill_window(self, request: EvacuationRequest, started: int) -> int:
+        """Start children for every free slot at once (their start commands leave in one
+        workflow task); again while slots freed meanwhile. Returns how many were started."""
+        count = 0
+        while not self._paused and not self._aborted:
+            free = min(
+                self._max_in_flight - len(self._running),
+                request.children_per_run - started - count,
+            )
+            batch = self._pending(free)
+            if not batch:
+                return count
+            await asyncio.gather(*(self._start(request, entry) for entry in batch))
+            count += len(batch)
+        return count
+
+    def _pending(self, most: int) -> list[DigEntry]:
+        """The next ``most`` pending entries in plan order (left pending)."""
+        found: list[DigEntry] = []
+        if most <= 0 or self._next_pending() is None:
+            return found
+        for entry in itertools.islice(self._entries, self._cursor, None):
+            if len(found) == most:
+                break
+            if entry.outcome == DigOutcome.PENDING:
+                found.append(entry)
+        return found
 
     def _next_pending(self) -> DigEntry | None:
         # Entries leave "pending" in plan order and never return to it.
