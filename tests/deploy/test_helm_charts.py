@@ -507,3 +507,24 @@ def test_workflowclient_notes_tell_the_intent_endpoint(helm: Helm) -> None:
     notes = result.stdout.split("NOTES:", 1)[1]
     assert "clientEndpointName: demo-workflowclient.demo.svc.cluster.local" in notes
     assert "clientEndpointPort: 9090" in notes
+
+
+@pytest.mark.parametrize(
+    ("settings", "in_flight", "rate"),
+    [([], "8", "0"), (["emco.maxInFlight=16", "emco.requestsPerSecond=50"], "16", "50")],
+)
+def test_worker_caps_its_emco_requests(
+    render: Render, settings: list[str], in_flight: str, rate: str
+) -> None:
+    args = only(render("worker", set_values=settings), "Deployment")["spec"]["template"]["spec"][
+        "containers"
+    ][0]["args"]
+    assert arg_after(args, "--emco-max-in-flight") == in_flight
+    assert arg_after(args, "--emco-requests-per-second") == rate
+
+
+@pytest.mark.parametrize("setting", ["emco.maxInFlight=0", "emco.requestsPerSecond=-1"])
+def test_worker_refuses_emco_caps_it_cannot_use(helm: Helm, setting: str) -> None:
+    result = helm.template("worker", set_values=[setting])
+    assert result.returncode != 0
+    assert "emco" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator
 
@@ -148,3 +149,22 @@ async def test_a_failed_request_gives_its_connection_slot_back() -> None:
             await http.get("http://emco/a")
         answer = await asyncio.wait_for(http.get("http://emco/b"), 5)
     assert answer.status_code == 200
+
+
+async def test_requests_per_second_caps_how_many_start_in_any_second() -> None:
+    loop = asyncio.get_running_loop()
+    started: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        started.append(loop.time())
+        return httpx.Response(200)
+
+    transport = httpx.MockTransport(handler)
+    async with new_http_client(requests_per_second=20, transport=transport) as http:
+        await asyncio.gather(*(http.get(f"http://emco/{n}") for n in range(50)))
+    assert len(started) == 50
+    # Spaced 1/20 s apart, bursts included: never more than 21 start within a second.
+    starts = sorted(started)
+    for i in range(len(starts) - 21):
+        assert starts[i + 21] - starts[i] >= 0.95, f"over 21 requests within a second at {i}"
+    assert all(b - a > 0.04 for a, b in itertools.pairwise(starts))

@@ -79,18 +79,28 @@ def test_stop_signal_drains_and_exits_zero(
                 proc.kill()
 
 
-def test_bad_flags_are_one_line_errors() -> None:
+@pytest.mark.parametrize(
+    ("args", "env", "error"),
+    [
+        (["--drain-timeout", "-1"], {}, "--drain-timeout must not be negative"),
+        (["--emco-max-in-flight", "0"], {}, "--emco-max-in-flight must be at least 1"),
+        (
+            [],
+            {"EMCO_MIGRATE_EMCO_REQUESTS_PER_SECOND": "-5"},
+            "--emco-requests-per-second must be between 0 (no limit) and 1000000",
+        ),
+    ],
+)
+def test_bad_flags_are_one_line_errors(args: list[str], env: dict[str, str], error: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "emco_migrate", "worker", "--drain-timeout", "-1"],
-        env=worker_env(),
+        [sys.executable, "-m", "emco_migrate", "worker", *args],
+        env=worker_env(**env),
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode == 1
-    assert result.stderr.strip() == (
-        "emco-migrate worker: error: --drain-timeout must not be negative"
-    )
+    assert result.stderr.strip() == f"emco-migrate worker: error: {error}"
 
 
 @pytest.mark.parametrize(

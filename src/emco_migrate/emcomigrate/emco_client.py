@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+from aiolimiter import AsyncLimiter
 from temporalio.exceptions import ApplicationError
 
 from emco_migrate.emcomigrate.dig_status import DigStatus
@@ -60,12 +61,14 @@ def new_http_client(
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     *,
     max_connections: int = MAX_CONNECTIONS,
+    requests_per_second: float = 0.0,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """The one long-lived HTTP client a worker uses for EMCO (pooled, with timeouts).
 
     At most ``max_connections`` requests are in flight, each on a kept-alive connection;
-    the rest wait in `QueueingTransport`, not in httpcore's pool (see there why).
+    the rest wait in `QueueingTransport`, not in httpcore's pool (see there why). With
+    ``requests_per_second``, requests start at most that often (aiolimiter; 0: no limit).
     """
     pool = transport or httpx.AsyncHTTPTransport(
         limits=httpx.Limits(
@@ -74,13 +77,14 @@ def new_http_client(
     )
     return httpx.AsyncClient(
         timeout=timeout,
-        transport=QueueingTransport(pool, max_connections),
+        transport=QueueingTransport(pool, max_connections, requests_per_second),
         headers={"User-Agent": "emco-migrate"},
     )
 
 
 class QueueingTransport(httpx.AsyncBaseTransport):
-    """Lets ``limit`` requests at a time through to ``transport``; the others wait here.
+    """Lets ``limit`` requests at a time (and, with ``per_second``, at most that many a
+    second) through to ``transport``; the others wait here.
 
     httpcore's pool rescans every queued request and every connection (a socket poll per
     idle one) whenever a request starts or ends, so with hundreds of activities waiting
@@ -88,11 +92,18 @@ class QueueingTransport(httpx.AsyncBaseTransport):
     response body is closed, so the pool never has a request queued.
     """
 
-    def __init__(self, transport: httpx.AsyncBaseTransport, limit: int) -> None:
+    def __init__(
+        self, transport: httpx.AsyncBaseTransport, limit: int, per_second: float = 0.0
+    ) -> None:
         self._transport = transport
         self._slots = asyncio.Semaphore(limit)
+        # A bucket that holds one request: requests are spaced 1/rate apart, so no second
+        # ever sees more than the rate (plus the one in the bucket), bursts included.
+        self._rate = AsyncLimiter(1, 1.0 / per_second) if per_second > 0 else None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._rate is not None:
+            await self._rate.acquire()
         await self._slots.acquire()
         try:
             response = await self._transport.handle_async_request(request)

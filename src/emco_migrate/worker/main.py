@@ -30,7 +30,7 @@ from emco_migrate.cli_help import HelpSections, Variable
 from emco_migrate.emcomigrate import metrics, search_attributes
 from emco_migrate.emcomigrate.activities import MigrationActivities
 from emco_migrate.emcomigrate.dig_lock import DigLockWorkflow
-from emco_migrate.emcomigrate.emco_client import new_http_client
+from emco_migrate.emcomigrate.emco_client import MAX_CONNECTIONS, new_http_client
 from emco_migrate.emcomigrate.endpoints import (
     ALLOW_ENV,
     ALLOW_ENVIRONMENT,
@@ -89,6 +89,8 @@ class WorkerSettings:
     max_concurrent_activities: int = DEFAULT_MAX_CONCURRENT_ACTIVITIES
     max_cached_workflows: int = DEFAULT_MAX_CACHED_WORKFLOWS
     emco_urls: EmcoUrlPolicy = field(default_factory=EmcoUrlPolicy)
+    emco_max_in_flight: int = MAX_CONNECTIONS
+    emco_requests_per_second: float = 0.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -145,6 +147,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default: EMCO_MIGRATE_MAX_CACHED_WORKFLOWS or {DEFAULT_MAX_CACHED_WORKFLOWS})",
     )
     parser.add_argument(
+        "--emco-max-in-flight",
+        type=int,
+        default=os.environ.get("EMCO_MIGRATE_EMCO_MAX_IN_FLIGHT", str(MAX_CONNECTIONS)),
+        metavar="N",
+        help="EMCO requests this worker has in flight at once, each on a kept-alive "
+        "connection; the others wait their turn "
+        f"(default: EMCO_MIGRATE_EMCO_MAX_IN_FLIGHT or {MAX_CONNECTIONS})",
+    )
+    parser.add_argument(
+        "--emco-requests-per-second",
+        type=float,
+        default=os.environ.get("EMCO_MIGRATE_EMCO_REQUESTS_PER_SECOND", "0"),
+        metavar="RATE",
+        help="EMCO requests this worker starts per second at most, e.g. to keep hundreds of "
+        "verifications from loading EMCO (default: EMCO_MIGRATE_EMCO_REQUESTS_PER_SECOND "
+        "or 0 = no limit)",
+    )
+    parser.add_argument(
         "--allow-emco-url",
         action="append",
         metavar="PATTERN",
@@ -163,6 +183,10 @@ def help_sections(command: str) -> HelpSections:
             Variable.one("EMCO_MIGRATE_METRICS_PORT", "default of --metrics-port"),
             Variable.one("EMCO_MIGRATE_METRICS_HOST", "default of --metrics-host"),
             Variable.one("EMCO_MIGRATE_MAX_CACHED_WORKFLOWS", "default of --max-cached-workflows"),
+            Variable.one("EMCO_MIGRATE_EMCO_MAX_IN_FLIGHT", "default of --emco-max-in-flight"),
+            Variable.one(
+                "EMCO_MIGRATE_EMCO_REQUESTS_PER_SECOND", "default of --emco-requests-per-second"
+            ),
             ALLOW_ENVIRONMENT,
             Variable(("SSL_CERT_FILE", "SSL_CERT_DIR"), "CAs for HTTPS calls to EMCO (certifi's)"),
         ),
@@ -198,6 +222,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--max-concurrent-activities must be at least 1")
     if args.max_cached_workflows < 0:
         raise UserError("--max-cached-workflows must not be negative")
+    if args.emco_max_in_flight < 1:
+        raise UserError("--emco-max-in-flight must be at least 1")
+    if not 0 <= args.emco_requests_per_second <= 1_000_000:
+        raise UserError("--emco-requests-per-second must be between 0 (no limit) and 1000000")
     try:
         emco_urls = EmcoUrlPolicy.from_sources(args.allow_emco_url)
     except UrlRefused as err:
@@ -211,6 +239,8 @@ def run(args: argparse.Namespace) -> int:
         metrics_host=args.metrics_host,
         max_concurrent_activities=args.max_concurrent_activities,
         max_cached_workflows=args.max_cached_workflows,
+        emco_max_in_flight=args.emco_max_in_flight,
+        emco_requests_per_second=args.emco_requests_per_second,
     )
     asyncio.run(serve(settings))
     return 0
@@ -239,7 +269,11 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with new_http_client() as http:
+    http_client = new_http_client(
+        max_connections=settings.emco_max_in_flight,
+        requests_per_second=settings.emco_requests_per_second,
+    )
+    async with http_client as http:
         worker = Worker(
             client,
             task_queue=settings.task_queue,
