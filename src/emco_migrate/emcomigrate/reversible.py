@@ -102,8 +102,16 @@ class ReversibleMigrationActivities:
     @activity.defn(name=ACTIVITY_SNAPSHOT)
     async def snapshot(self, request: SnapshotRequest) -> Snapshot:
         """Record the DIG's revision and every selected app intent, check the request can
-        be carried out, and plan the new placements. Writes nothing."""
+        be carried out, and plan the new placements. Writes nothing.
+
+        Heartbeats throughout: with hundreds of migrations starting together its reads may
+        wait their turn for an EMCO connection longer than the heartbeat timeout.
+        """
         logs.bind_dig(request.params.dig)
+        async with heartbeating("reading"):
+            return await self._snapshot(request)
+
+    async def _snapshot(self, request: SnapshotRequest) -> Snapshot:
         params = request.params
         emco = self._emco_access.client(params.dig.emco_url)
         deployed = DigStatus.parse(await emco.status(params.dig, [("status", "deployed")]))
