@@ -298,25 +298,22 @@ class EmcoEvacuateWorkflow:
 
     def _list_as(self, values: dict[str, str | list[str] | None]) -> None:
         if self._listed:
-            workflow.upsert_search_attributes(sa.updates(values))
+            sa.upsert(values)
 
     def _record_outcome(self, outcome: str) -> None:
         """The outcome as a search attribute and in memo (patch search-attributes-1)."""
         if not self._listed:
             return
-        self._list_as({sa.OUTCOME.name: outcome})
         counts: dict[str, int] = {}
         for entry in self._entries:
             counts[entry.outcome.value] = counts.get(entry.outcome.value, 0) + 1
-        started = workflow.info().start_time
-        workflow.upsert_memo(
+        sa.record_end(
+            outcome,
             {
-                "phase": outcome,
                 "outcome": self._message or outcome,
                 "source": [str(self._request.source)] if self._request else [],
                 "counts": counts,
-                "seconds": round((workflow.now() - started).total_seconds(), 3),
-            }
+            },
         )
 
     async def _run(self, value: EvacuationInput) -> dict[str, Any]:

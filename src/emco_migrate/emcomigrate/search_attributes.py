@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from temporalio import workflow
 from temporalio.common import (
     SearchAttributeIndexedValueType,
     SearchAttributeKey,
@@ -111,3 +112,16 @@ def read(attributes: TypedSearchAttributes) -> dict[str, str | list[str]]:
 def quoted(value: str) -> str:
     """A string literal for a visibility query."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def upsert(values: Mapping[str, str | list[str] | None]) -> None:
+    """In workflow code: set the given attributes of this run (None or empty: left alone)."""
+    workflow.upsert_search_attributes(updates(values))
+
+
+def record_end(outcome: str, memo: Mapping[str, Any]) -> None:
+    """In workflow code: the run's outcome as `OUTCOME`, and in memo with ``memo`` and the
+    seconds since the run started."""
+    upsert({OUTCOME.name: outcome})
+    seconds = (workflow.now() - workflow.info().start_time).total_seconds()
+    workflow.upsert_memo({"phase": outcome, **memo, "seconds": round(seconds, 3)})

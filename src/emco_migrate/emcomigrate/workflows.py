@@ -261,25 +261,22 @@ class EmcoMigrateWorkflow:
     def _list_as(self, values: dict[str, str | list[str] | None]) -> None:
         """Set search attributes of this run (patch search-attributes-1)."""
         if self._listed:
-            workflow.upsert_search_attributes(sa.updates(values))
+            sa.upsert(values)
 
     def _record_outcome(self) -> None:
         """The final phase as a search attribute, and the outcome in memo."""
         if not self._listed:
             return
         progress = self._progress
-        self._list_as({sa.OUTCOME.name: progress.phase.value})
         params, snapshot = progress.params, progress.snapshot
-        started = workflow.info().start_time
-        workflow.upsert_memo(
+        sa.record_end(
+            progress.phase.value,
             {
-                "phase": progress.phase.value,
                 "outcome": progress.message,
                 "dig": params.dig.dig if params else None,
                 "source": _source_clusters(snapshot) if snapshot else [],
                 "target": str(params.target) if params else None,
-                "seconds": round((workflow.now() - started).total_seconds(), 3),
-            }
+            },
         )
 
     def _internal_error(self, err: Exception) -> ApplicationError:

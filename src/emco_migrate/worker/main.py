@@ -18,10 +18,8 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime
-from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -51,6 +49,7 @@ from emco_migrate.task_queue import (
 )
 from emco_migrate.temporal_connection import ENVIRONMENT as TEMPORAL_ENVIRONMENT
 from emco_migrate.temporal_connection import TemporalSettings, connect
+from emco_migrate.workflowclients.start_options import registered_search_attributes
 
 HELP = "run the worker that executes EmcoMigrateWorkflow"
 DEFAULT_DRAIN_SECONDS = 30.0
@@ -315,15 +314,7 @@ async def serve(
 async def check_search_attributes(client: Client) -> None:
     """Refuse to start, in one line saying how to fix it, when the namespace lacks the
     search attributes the workflows set (a run would fail its first upsert forever)."""
-    try:
-        response = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace=client.namespace)
-        )
-    except RPCError as err:
-        raise UserError(
-            f"cannot list the search attributes of namespace {client.namespace}: {err.message}"
-        ) from None
-    missing = search_attributes.missing(response.custom_attributes)
+    missing = search_attributes.missing(await registered_search_attributes(client))
     if missing:
         commands = search_attributes.create_commands(client.namespace, missing)
         raise UserError(
