@@ -304,6 +304,40 @@ async def test_a_second_run_for_the_same_dig_is_refused_and_the_first_completes(
     assert instantiated_revisions(setup) == ([1, 2] if moved else [1])
 
 
+async def lock_of(handle: Handle) -> str:
+    """The workflow ID of the DIG lock a migration started as its child."""
+    async for event in handle.fetch_history_events():
+        if event.HasField("start_child_workflow_execution_initiated_event_attributes"):
+            return event.start_child_workflow_execution_initiated_event_attributes.workflow_id
+    raise AssertionError(f"{handle.id} started no DIG lock")
+
+
+async def test_each_run_of_a_dig_takes_the_lock_the_moment_the_one_before_closed(
+    worker: Worker, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup,
+    temporal_client: Client,
+) -> None:  # fmt: skip
+    setup = sample_setup
+    back = {"targetClusterProvider": "provider1", "targetClusterName": "cluster1"}
+    handles = []
+    for there in ({}, back, {}, back):  # each started as soon as the one before returned
+        handle = await start_migration(starter, setup, options=QUICK, **there)
+        assert (await handle.result())["phase"] == "completed"
+        handles.append(handle)
+    assert instantiated_revisions(setup) == [1, 2, 3, 4, 5]
+    # One lock workflow per DIG, released by each run closing (its parent close policy).
+    (lock,) = {await lock_of(h) for h in handles}
+    assert lock.endswith(f"/{setup.project}/capp1/v1/dig1")
+    lock_handle = temporal_client.get_workflow_handle(lock)
+
+    async def released() -> bool:
+        return (await lock_handle.describe()).status != WorkflowExecutionStatus.RUNNING
+
+    await wait_for(released, within=10, what="the last run's lock to end")
+    closed = await lock_handle.describe()
+    assert closed.status == WorkflowExecutionStatus.TERMINATED
+    assert closed.parent_id == handles[-1].id
+
+
 async def test_a_third_partys_change_during_verification_is_not_overwritten(
     worker: Worker, starter: Starter, emulator_reset: Emulator, sample_setup: SampleSetup
 ) -> None:

@@ -20,6 +20,7 @@ from emco_migrate.emcomigrate.activities import (
 )
 from emco_migrate.emcomigrate.error_types import ErrorType
 from emco_migrate.emcomigrate.messages import RollbackRequest
+from emco_migrate.emcomigrate.read_cache import FRESH_REVISION_SECONDS, RunReads
 from emco_migrate.emcomigrate.reversible import ReversibleMigrationActivities
 from emco_migrate.emcomigrate.types import DigRef
 from emco_migrate.wire.temporal import MigParam
@@ -70,12 +71,52 @@ def env(attempt: int) -> ActivityEnvironment:
     return environment
 
 
-async def do_dig_update(emco: Emco, attempt: int, base: int | None) -> MigParam:
+async def do_dig_update(
+    emco: Emco, attempt: int, base: int | None, reads: RunReads | None = None
+) -> MigParam:
     async with httpx.AsyncClient(transport=httpx.MockTransport(emco)) as http:
         extensions = {} if base is None else {KEY_BASE_REVISION: base}
         value = encode_payload(MigParam(in_params=IN_PARAMS, extensions=extensions))
-        result = await env(attempt).run(MigrationActivities(http).do_dig_update, value)
+        activities = MigrationActivities(http, reads=reads)
+        result = await env(attempt).run(activities.do_dig_update, value)
     return decode_payload(result)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def snapshot_saw(revision: int, clock: Clock) -> RunReads:
+    """What this run's snapshot leaves for its next steps: the DIG seen at ``revision``."""
+    reads = RunReads(clock)
+
+    async def snapshot() -> None:
+        reads.keep_revision(revision)
+
+    await env(1).run(snapshot)
+    return reads
+
+
+async def test_first_attempt_trusts_the_revision_the_snapshot_read_moments_ago() -> None:
+    emco = Emco(status(("Instantiated", "a", 1)))
+    reads = await snapshot_saw(1, Clock())
+    result = await do_dig_update(emco, attempt=1, base=1, reads=reads)
+    assert [m for m, _, _ in emco.requests] == ["POST"]
+    assert result.extensions[KEY_NEW_REVISION] == 9
+
+
+async def test_the_snapshots_revision_is_not_trusted_late_on_a_retry_or_for_another_base() -> None:
+    clock = Clock()
+    reads = await snapshot_saw(1, clock)
+    for attempt, base, seconds_later in ((1, 2, 0.0), (2, 1, 0.0), (1, 1, FRESH_REVISION_SECONDS)):
+        clock.now = seconds_later + 0.1
+        emco = Emco(status(*[("Instantiated", "a", r) for r in range(1, base + 1)]))
+        await do_dig_update(emco, attempt=attempt, base=base, reads=reads)
+        assert [m for m, _, _ in emco.requests] == ["GET", "POST"], (attempt, base, seconds_later)
 
 
 async def test_retry_after_an_accepted_update_does_not_post_again() -> None:

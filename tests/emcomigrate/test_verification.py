@@ -40,20 +40,23 @@ class MovingEmco:
         query = dict(request.url.params)
         self.queries.append(query)
         log = status(("Instantiated", "a", 1), ("Updated", "a", 1), ("Instantiated", "b", 2))
-        target = "Ready" if self.polls >= 3 else "NotReady"
         if query.get("instance") == "a":
             if query["status"] == "deployed":
                 return httpx.Response(200, json={**log, "deployedStatus": "Updated"})
             if self.old_context is None:
                 return httpx.Response(400, text="Filter app collectd not in list of apps\n")
             return httpx.Response(200, json={**log, "apps": [app_on(SOURCE, self.old_context)]})
-        if query["status"] == "deployed":
-            self.polls += 1
-            return httpx.Response(
-                200, json={**log, "deployedStatus": "Instantiated", "apps": [app_on(TARGET, "")]}
-            )
+        assert query == {"status": "ready", "app": "collectd"}
+        self.polls += 1
+        target = "Ready" if self.polls >= 3 else "NotReady"
         return httpx.Response(
-            200, json={**log, "readyStatus": target, "apps": [app_on(TARGET, target)]}
+            200,
+            json={
+                **log,
+                "deployedStatus": "Instantiated",
+                "readyStatus": target,
+                "apps": [app_on(TARGET, target)],
+            },
         )
 
 
@@ -94,3 +97,14 @@ async def test_emco_refusing_the_old_contexts_readiness_does_not_fail_verificati
     result = await run(emco, {"collectd": time.time()})
     (app,) = result.interruptions
     assert (app.observations, app.ready) == (1, True)  # only the poll that found it Ready
+
+
+async def test_the_poll_that_finds_the_move_done_reads_emco_twice() -> None:
+    emco = MovingEmco(old_context="Ready")
+    await run(emco, {})
+    # Each poll reads the current context once; while the target is not Ready the replaced
+    # context's readiness too (the interruption); the last poll confirms the old context.
+    current = {"status": "ready", "app": "collectd"}
+    replaced_ready = {"status": "ready", "app": "collectd", "instance": "a"}
+    replaced_deployed = {"status": "deployed", "instance": "a"}
+    assert emco.queries == [current, replaced_ready] * 2 + [current, replaced_deployed]

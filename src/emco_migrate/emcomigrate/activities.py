@@ -162,7 +162,9 @@ class MigrationActivities:
         """Ask EMCO to apply the changed intents (POST /update, 202 + new revision).
 
         Exactly-once guard, when the workflow passed ``BaseRevision``: the DIG must be at
-        that revision before the POST. A retry first waits until an earlier attempt's POST
+        that revision before the POST (on a first attempt, this run's snapshot reading it
+        there in this worker moments ago, `RunReads.revision`, is that check; otherwise
+        the DIG is read). A retry first waits until an earlier attempt's POST
         can no longer reach EMCO (``writeSettleSeconds``), then a DIG at ``BaseRevision + 1``
         is that earlier POST, accepted (the worker may have died before reporting it, or
         the request arrived after the attempt gave up): no second /update is posted. Any
@@ -174,7 +176,7 @@ class MigrationActivities:
         emco = self._emco_access.client(params.dig.emco_url, reserved=params.write_settle_seconds)
         base = param.extensions.get(KEY_BASE_REVISION)
         revision = None
-        if isinstance(base, int) and not isinstance(base, bool):
+        if isinstance(base, int) and not isinstance(base, bool) and self._reads.revision() != base:
             await settle_before_deciding(params.write_settle_seconds)
             async with heartbeating("reading"):
                 current = await emco.summary(params.dig)

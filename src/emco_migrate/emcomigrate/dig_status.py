@@ -153,11 +153,13 @@ def _cluster(entry: dict[str, Any]) -> AppOnCluster:
 
 
 def ready_problem(status: DigStatus, app: str, cluster: ClusterRef) -> str | None:
-    """Why ``app`` is not yet Ready on ``cluster`` in a ``status=ready`` answer filtered to
-    that app and cluster, or None when it is.
+    """Why ``app`` is not yet Ready on ``cluster`` in a ``status=ready`` answer, or None
+    when it is.
 
-    EMCO also calls a cluster Ready when the filter left no resource on it (a vacuous Ready),
-    so the cluster must be listed with at least one resource.
+    Judged from that cluster's own entry (one answer covers every cluster of the app, so the
+    top-level ``readyStatus`` speaks for all of them together): at least one resource (EMCO
+    also calls a cluster Ready when the filter left no resource on it, a vacuous Ready),
+    connectivity Available, and every resource Ready.
     """
     entry = status.on(app, cluster)
     if entry is None or not entry.resources:
@@ -167,9 +169,8 @@ def ready_problem(status: DigStatus, app: str, cluster: ClusterRef) -> str | Non
     not_ready = [
         f"{r.kind}/{r.name}={r.ready or '?'}" for r in entry.resources if r.ready != "Ready"
     ]
-    if not_ready or status.ready_status != "Ready":
-        detail = ", ".join(not_ready) or f"readyStatus {status.ready_status or 'missing'}"
-        return f"{app} on {cluster} is not Ready ({detail})"
+    if not_ready:
+        return f"{app} on {cluster} is not Ready ({', '.join(not_ready)})"
     return None
 
 

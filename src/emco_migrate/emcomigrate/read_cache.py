@@ -2,10 +2,11 @@
 
 Two kinds, both kept in the worker process only (a step on another worker just reads):
 
-- `RunReads`: a migration run's app intents as its previous step read them. The Go-named
-  steps pass only names between them (their payloads are the Go reference's), so without this
-  `SnapshotMigration` re-reads what `GetDigAppIntents` read, and `UpdateAppIntents` what the
-  snapshot read, a fraction of a second later. Keyed by workflow run; a retried attempt never
+- `RunReads`: a migration run's app intents as its previous step read them, and the DIG
+  revision its snapshot read. The Go-named steps pass only names between them (their payloads
+  are the Go reference's), so without this `SnapshotMigration` re-reads what
+  `GetDigAppIntents` read, `UpdateAppIntents` what the snapshot read, and `DoDigUpdate` the
+  revision, a fraction of a second later. Keyed by workflow run; a retried attempt never
   uses them (an earlier attempt may have written).
 - `TargetChecks`: that a target cluster exists and belongs to a logical cloud, for a few
   seconds: an evacuation moving fifty DIGs of one project to one cluster asks once, not fifty
@@ -26,6 +27,9 @@ from emco_migrate.emcomigrate.types import AppIntent
 V = TypeVar("V")
 
 RUN_READS_SECONDS = 30.0
+# DoDigUpdate's guard trusts the snapshot's revision only this long: beyond it (a slow
+# UpdateAppIntents, say) the guard reads the DIG again.
+FRESH_REVISION_SECONDS = 10.0
 TARGET_CHECK_SECONDS = 15.0
 MOST_ENTRIES = 5000
 
@@ -65,10 +69,24 @@ def _this_run() -> tuple[str, str] | None:
 
 
 class RunReads:
-    """App intents a run's earlier step read, by (run, placement intent)."""
+    """App intents a run's earlier step read, by (run, placement intent); the Instantiated
+    revision its snapshot read, by run."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._intents: _Expiring[tuple[AppIntent, ...]] = _Expiring(RUN_READS_SECONDS, clock)
+        self._revisions: _Expiring[int] = _Expiring(FRESH_REVISION_SECONDS, clock)
+
+    def keep_revision(self, revision: int) -> None:
+        """Record that this attempt found the DIG Instantiated at ``revision``."""
+        run = _this_run()
+        if run is not None:
+            self._revisions.put(run, revision)
+
+    def revision(self) -> int | None:
+        """The Instantiated revision this run's snapshot read in the last
+        `FRESH_REVISION_SECONDS` (None: read it); a retried attempt always reads."""
+        run = _this_run()
+        return None if run is None else self._revisions.get(run)
 
     def keep(self, gpi: str, intents: Sequence[AppIntent]) -> None:
         """Record what this attempt read of ``gpi``'s app intents."""

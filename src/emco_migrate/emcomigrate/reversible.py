@@ -120,6 +120,7 @@ class ReversibleMigrationActivities:
                 f"DIG {params.dig.dig} is {deployed.state or 'not instantiated'}, "
                 "not Instantiated: nothing to migrate"
             )
+        self._reads.keep_revision(deployed.revision)
         logical_cloud = (await emco.dig(params.dig)).spec.logical_cloud
         await self._check_target(params, logical_cloud)
         intents: list[AppIntent] = []

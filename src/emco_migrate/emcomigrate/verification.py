@@ -1,12 +1,13 @@
 """Polling EMCO until an app is Ready where it should be and gone where it should not.
 
-EMCO's DIG status answers only for the context it is asked about, so readiness is read in
-steps: the context of the expected revision is Instantiated with no Failed resource; each
-app is Ready on each wanted cluster with at least one resource and Available connectivity;
-clusters it must leave no longer list it, and the replaced context reached Updated (its
-resources deleted). Each poll also notes, per app, whether any cluster has it Ready (a wanted
-one, another of the current context, or one of the context the update replaced), from which
-`interruption.Tally` measures how long none had it.
+EMCO's DIG status answers only for the context it is asked about, so a poll reads the
+current context once (``status=ready``: deployed and ready status together) and the replaced
+one when it matters: the context of the expected revision is Instantiated with no Failed
+resource; each app is Ready on each wanted cluster with at least one resource and Available
+connectivity; clusters it must leave no longer list it, and the replaced context reached
+Updated (its resources deleted). Each poll also notes, per app, whether any cluster has it
+Ready (a wanted one, another of the current context, or one of the context the update
+replaced), from which `interruption.Tally` measures how long none had it.
 """
 
 from __future__ import annotations
@@ -48,85 +49,80 @@ class Poll:
 
 
 async def check(emco: EmcoClient, request: VerifyRequest) -> Poll:
-    """One poll of the DIG status.
+    """One poll of the DIG status: one ``status=ready`` read of the apps (it carries the
+    context's deployed status, every resource's deployed and ready status on every cluster
+    of the current context, and the action log), plus, once that read finds the apps Ready
+    where wanted and gone elsewhere, one read of the replaced context; the replaced
+    context's readiness is read too while an app is Ready on no current cluster (for the
+    interruption's measure).
 
     Raises a non-retryable `ApplicationError` for outcomes that waiting cannot fix.
     """
     apps = tuple(dict.fromkeys(e.app for e in request.expectations))
-    deployed = DigStatus.parse(
-        await emco.status(request.dig, [("status", "deployed"), *(("app", a) for a in apps)])
+    current = DigStatus.parse(
+        await emco.status(request.dig, [("status", "ready"), *(("app", a) for a in apps)])
     )
-    if deployed.state != DigState.INSTANTIATED:
-        raise _fail(f"DIG {request.dig.dig} is now {deployed.state or 'without state'}")
-    ready_on_wanted: set[str] = set()
-    if deployed.revision < request.revision:
-        found = [f"DIG is at revision {deployed.revision}, waiting for {request.revision}"]
+    if current.state != DigState.INSTANTIATED:
+        raise _fail(f"DIG {request.dig.dig} is now {current.state or 'without state'}")
+    if current.revision < request.revision:
+        found = [f"DIG is at revision {current.revision}, waiting for {request.revision}"]
     else:
-        found = await _problems(emco, request, deployed, ready_on_wanted)
+        found = await _problems(emco, request, current)
     ready = {
         app: True
-        if app in ready_on_wanted
-        else await _ready_elsewhere(emco, request, deployed, app)
+        if current.ready_clusters(app)
+        else await _ready_replaced(emco, request, current, app)
         for app in apps
     }
     return Poll(found, ready)
 
 
-async def _problems(
-    emco: EmcoClient, request: VerifyRequest, deployed: DigStatus, ready_on_wanted: set[str]
-) -> list[str]:
-    """What still stands between the DIG at the expected revision and the placement; adds
-    to ``ready_on_wanted`` each app found Ready on a cluster it must be Ready on."""
+async def _problems(emco: EmcoClient, request: VerifyRequest, current: DigStatus) -> list[str]:
+    """What still stands between the DIG at the expected revision and the placement."""
     apps = tuple(e.app for e in request.expectations)
-    if deployed.deployed_status == "InstantiateFailed":
-        raise _fail(f"EMCO failed to deploy revision {deployed.revision} (InstantiateFailed)")
-    failed = failed_resources(deployed, apps)
+    if current.deployed_status == "InstantiateFailed":
+        raise _fail(f"EMCO failed to deploy revision {current.revision} (InstantiateFailed)")
+    failed = failed_resources(current, apps)
     if failed:
         raise _fail(f"deployment failed for {'; '.join(failed)}")
     found: list[str] = []
-    if deployed.deployed_status != DigState.INSTANTIATED:
-        found.append(f"revision {deployed.revision} is {deployed.deployed_status or 'pending'}")
+    if current.deployed_status != DigState.INSTANTIATED:
+        found.append(f"revision {current.revision} is {current.deployed_status or 'pending'}")
     for expectation in request.expectations:
-        still = deployed.clusters_of(expectation.app) & set(expectation.absent_from)
+        still = current.clusters_of(expectation.app) & set(expectation.absent_from)
         found += [f"{expectation.app} is still placed on {c}" for c in sorted(still, key=str)]
-        for cluster in expectation.ready_on:
-            ready = DigStatus.parse(
-                await emco.status(
-                    request.dig,
-                    [("status", "ready"), ("app", expectation.app), ("cluster", str(cluster))],
-                )
-            )
-            problem = ready_problem(ready, expectation.app, cluster)
-            if problem:
-                found.append(problem)
-            else:
-                ready_on_wanted.add(expectation.app)
+        found += [
+            problem
+            for cluster in expectation.ready_on
+            if (problem := ready_problem(current, expectation.app, cluster))
+        ]
     if not found and any(e.absent_from for e in request.expectations):
-        found += await _old_context_problems(emco, request, deployed)
+        found += await _old_context_problems(emco, request, current)
     return found
 
 
-async def _ready_elsewhere(
-    emco: EmcoClient, request: VerifyRequest, deployed: DigStatus, app: str
+async def _ready_replaced(
+    emco: EmcoClient, request: VerifyRequest, current: DigStatus, app: str
 ) -> bool | None:
-    """Whether a cluster other than the wanted ones has ``app`` Ready: one of the current
-    context (a kept source, or the DIG before it reached the revision), or one of the
-    context the update replaced (a source still being deleted). None when EMCO refused to
-    say (the old context may not have the app): the poll then does not observe it."""
-    queries = [[("status", "ready"), ("app", app)]]
-    replaced = deployed.replaced_context(deployed.revision)
-    if replaced is not None:
-        queries.append([("status", "ready"), ("app", app), ("instance", replaced)])
-    for query in queries:
-        try:
-            status = DigStatus.parse(await emco.status(request.dig, query))
-        except ApplicationError as err:
-            if not err.non_retryable:
-                raise
-            return None
-        if status.ready_clusters(app):
-            return True
-    return False
+    """Whether the context the update replaced (a source still being deleted) has ``app``
+    Ready, when no cluster of the current context has; False when there is no replaced
+    context, None when EMCO refused to say (the old context may not have the app): the
+    poll then does not observe it."""
+    replaced = current.replaced_context(current.revision)
+    if replaced is None:
+        return False
+    try:
+        status = DigStatus.parse(
+            await emco.status(
+                request.dig,
+                [("status", "ready"), ("app", app), ("instance", replaced)],
+            )
+        )
+    except ApplicationError as err:
+        if not err.non_retryable:
+            raise
+        return None
+    return bool(status.ready_clusters(app))
 
 
 async def _old_context_problems(
