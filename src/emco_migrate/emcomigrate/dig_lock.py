@@ -4,7 +4,7 @@ Temporal refuses to start a second open workflow with the same ID, atomically, w
 exactly a lock. A migration starts `DigLockWorkflow` as its child under `lock_id(dig)`
 before its first read of the DIG; the child's parent close policy (terminate) releases it
 when the migration closes, however it closes, so the lock ends Terminated ("by parent close
-policy"): that is its normal end. (Runs started before patch lock-released-by-close-1
+policy"): that is its normal end. (Runs started before patch lighter-run-1
 signal ``release`` before closing, and their lock completes.) A run that finds the lock
 held by a run that has already closed ends the stale lock itself
 (`ReversibleMigrationActivities.describe_dig_lock`) and takes it.

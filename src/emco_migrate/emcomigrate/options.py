@@ -111,6 +111,14 @@ class ActivitySettings:
                 out[name] = value
         return out
 
+    def local_kwargs(self) -> dict[str, Any]:
+        """`kwargs` for `workflow.execute_local_activity`: a local activity runs on the
+        workflow's own worker (no task queue) and does not heartbeat."""
+        out = self.kwargs()
+        out.pop("task_queue", None)
+        out.pop("heartbeat_timeout", None)
+        return out
+
     def with_budget(self, budget: timedelta) -> ActivitySettings:
         """These settings with ``budget`` as the schedule-to-close timeout when nothing
         else bounds the retries (no schedule-to-close, unlimited attempts)."""

@@ -104,10 +104,13 @@ PATCH_STRICT_INPUT = "strict-input-1"
 # Runs set the custom search attributes (`search_attributes`) and end with their outcome in
 # memo, so `list` and Temporal's UI filter and read them without replaying.
 PATCH_SEARCH_ATTRIBUTES = "search-attributes-1"
-# The DIG lock is released by the run closing (the lock's parent close policy terminates it)
-# rather than by a release signal: the signal, its acknowledgement and the lock's own second
-# workflow task cost Temporal about 10 ms of CPU per migration (issue 14).
-PATCH_LOCK_RELEASED_BY_CLOSE = "lock-released-by-close-1"
+# Lighter runs (issue 14), one patch (each patch is a marker and a search-attribute upsert
+# per run): the DIG lock is released by the run closing (the lock's parent close policy)
+# rather than by a release signal, whose acknowledgement and the lock's second workflow task
+# cost Temporal about 10 ms of CPU per migration; and SnapshotMigration (reads only, so a
+# retry is safe; short) runs as a local activity: no activity task through Temporal's
+# matching, its result handled in the workflow task that scheduled it.
+PATCH_LIGHTER_RUN = "lighter-run-1"
 
 # Compensation steps must not give up after one EMCO hiccup: retried for several minutes
 # (20 attempts, 1 s to 30 s apart: about 8 minutes); a worker that dies mid-step is noticed
@@ -214,7 +217,7 @@ class EmcoMigrateWorkflow:
         self._log: logging.LoggerAdapter[Any] = workflow.logger
         self._settle = timedelta(0)
         self._listed = False  # patch search-attributes-1
-        self._released_by_close = False  # patch lock-released-by-close-1
+        self._lighter = False  # patch lighter-run-1
         # Per app, since when (Unix seconds) it may have changed without this run seeing it:
         # set when a step that moves apps starts, cleared by a verification that succeeded
         # (see interruption.py); absent while nothing this run did can be changing it.
@@ -237,7 +240,7 @@ class EmcoMigrateWorkflow:
         self._safe = workflow.patched(PATCH_FAULT_SAFETY)
         self._strict = workflow.patched(PATCH_STRICT_INPUT)
         self._listed = workflow.patched(PATCH_SEARCH_ATTRIBUTES)
-        self._released_by_close = workflow.patched(PATCH_LOCK_RELEASED_BY_CLOSE)
+        self._lighter = workflow.patched(PATCH_LIGHTER_RUN)
         # Not `finally`: a worker evicting the run (shutdown, cache) closes this coroutine,
         # and no command may be issued then.
         try:
@@ -411,6 +414,7 @@ class EmcoMigrateWorkflow:
             ACTIVITY_SNAPSHOT,
             ReversibleMigrationActivities.snapshot,
             SnapshotRequest(params, intent_refs(mig.app_intents)),
+            local=self._lighter,
         )
         self._progress.planned(snapshot)
         self._list_as({sa.SOURCE_CLUSTERS.name: _source_clusters(snapshot)})
@@ -450,10 +454,10 @@ class EmcoMigrateWorkflow:
     async def _release(self) -> None:
         """Let go of the DIG's lock: the run closing ends the lock workflow (its parent
         close policy), so nothing is sent; runs started before patch
-        lock-released-by-close-1 signal it."""
+        lighter-run-1 signal it."""
         self._metrics.ended(self._progress, final=self._strict)  # every end comes here
         lock, self._lock = self._lock, None
-        if lock is None or self._released_by_close:
+        if lock is None or self._lighter:
             return
         # Awaited here, not in a task of its own: a task still waiting for the signal when
         # the worker evicts the run outlived it (and hung its worker's event loop at exit).
@@ -765,8 +769,10 @@ class EmcoMigrateWorkflow:
         *,
         settings: ActivitySettings | None = None,
         forward: bool = True,
+        local: bool = False,
     ) -> T:
-        """Run one activity, tracking current-state (forward steps only) and timings."""
+        """Run one activity (``local``: as a local activity), tracking current-state
+        (forward steps only) and timings."""
         if forward:
             self._state = name
             self._progress.message = f"running {name}"
@@ -775,8 +781,11 @@ class EmcoMigrateWorkflow:
         self._progress.steps.append(step)
         workflow.set_current_details(f"{self._progress.phase.value}: {name}")
         try:
-            result: T = await workflow.execute_activity_method(
-                method, argument, **(settings or self._options[name]).kwargs()
+            chosen = settings or self._options[name]
+            result: T = await (
+                workflow.execute_local_activity_method(method, argument, **chosen.local_kwargs())
+                if local
+                else workflow.execute_activity_method(method, argument, **chosen.kwargs())
             )
         except asyncio.CancelledError:
             step.outcome = StepOutcome.CANCELLED
