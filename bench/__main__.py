@@ -30,9 +30,10 @@ from bench.config import (
 from bench.emco_setup import Fleet
 from bench.load import HttpError
 from bench.report import MIGRATION_CPU_COLUMNS, Results
-from bench.scenarios import emulator, fleet, memory, migration, start_path
+from bench.scenarios import emulator, fleet, memory, migration, polling, start_path
 from bench.scenarios.memory import ParkingFailed
 from bench.scenarios.migration import MigrationFailed
+from bench.scenarios.polling import PollingFailed
 from bench.stack import ROOT, BenchStack
 from bench.stats import RequestCounts, Summary, cpu_in_use, paired_ratio
 from emco_migrate.devstack.processes import find_executable
@@ -45,6 +46,7 @@ SCENARIO_TITLES = {
     "memory": "3: worker memory",
     "emulator": "4: emulator ceiling",
     "fleet": "5: fleet (single migrations at rest, evacuation)",
+    "polling": "7: verification polling designs",
 }
 # Issue 14 sets the evacuation and memory targets at these sizes.
 TARGET_FLEET = (500, 50)  # M, K
@@ -73,6 +75,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--rollout-delay", type=float, help="scenario 5: the clusters' rollout delay, seconds"
     )
+    parser.add_argument("--poll-workflows", type=int, help="scenario 7: parked workflows (K)")
+    parser.add_argument(
+        "--poll-seconds", type=float, help="scenario 7: seconds they stay parked (P)"
+    )
+    parser.add_argument(
+        "--poll-caps", help="scenario 7: comma-separated longest poll intervals, seconds"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     parser.add_argument("--keep", action="store_true", help="keep the logs of a successful run")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -85,7 +94,7 @@ def config_from(args: argparse.Namespace) -> BenchConfig:
     if unknown:
         raise UserError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
     counts = ("rounds", "starts", "concurrency", "exec_starts", "migrations", "parked",
-              "fleet_digs", "max_in_flight")  # fmt: skip
+              "fleet_digs", "max_in_flight", "poll_workflows")  # fmt: skip
     for name in counts:
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -94,6 +103,16 @@ def config_from(args: argparse.Namespace) -> BenchConfig:
         raise UserError("--max-in-flight must be at most 1000 (the evacuation's limit)")
     if args.rollout_delay is not None and args.rollout_delay < 0:
         raise UserError("--rollout-delay must not be negative")
+    if args.poll_seconds is not None and args.poll_seconds <= 0:
+        raise UserError("--poll-seconds must be positive")
+    poll_caps = None
+    if args.poll_caps is not None:
+        try:
+            poll_caps = tuple(float(c) for c in args.poll_caps.split(",") if c.strip())
+        except ValueError:
+            raise UserError("--poll-caps must be comma-separated seconds, e.g. 2,10") from None
+        if not poll_caps or min(poll_caps) < 0.25:
+            raise UserError("--poll-caps must list intervals of at least 0.25 s (the first)")
     return with_overrides(
         PRESETS[args.preset],
         rounds=args.rounds,
@@ -105,13 +124,16 @@ def config_from(args: argparse.Namespace) -> BenchConfig:
         fleet_digs=args.fleet_digs,
         max_in_flight=args.max_in_flight,
         rollout_delay=args.rollout_delay,
+        poll_workflows=args.poll_workflows,
+        poll_seconds=args.poll_seconds,
+        poll_caps=poll_caps,
         scenarios=tuple(s for s in SCENARIOS if s in scenarios),
     )
 
 
 STARTED = time.monotonic()
 # Failures that say what went wrong in one line (anything else shows its traceback).
-BENCH_FAILURES = (UserError, HttpError, MigrationFailed, ParkingFailed)
+BENCH_FAILURES = (UserError, HttpError, MigrationFailed, ParkingFailed, PollingFailed)
 
 
 def say(text: str) -> None:
@@ -150,6 +172,8 @@ async def run_scenarios(stack: BenchStack, config: BenchConfig, results: Results
             results.emulator = await emulator.run(stack, main_fleet, config.emulator)
         elif scenario == "fleet":
             results.fleet = await fleet.run(stack, main_fleet, config.fleet)
+        elif scenario == "polling":
+            results.polling = await polling.run(stack, main_fleet, config.polling)
         elif scenario == "memory":
             results.memory = await memory.run(stack, main_fleet, config.memory)
         say(f"  took {time.monotonic() - began:.0f}s")

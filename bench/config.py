@@ -8,10 +8,11 @@ from bench.scenarios.emulator import EmulatorConfig
 from bench.scenarios.fleet import FleetConfig
 from bench.scenarios.memory import MemoryConfig
 from bench.scenarios.migration import MigrationConfig
+from bench.scenarios.polling import PollingConfig
 from bench.scenarios.start_path import StartPathConfig
 
 # In the order they run; memory stops the bench worker, so it is last.
-SCENARIOS = ("start", "migration", "emulator", "fleet", "memory")
+SCENARIOS = ("start", "migration", "emulator", "fleet", "polling", "memory")
 
 # Targets (issues 6 and 14).
 START_RATIO_TARGET = 0.9  # b/a start throughput, at least
@@ -36,17 +37,20 @@ class BenchConfig:
     memory: MemoryConfig
     emulator: EmulatorConfig
     fleet: FleetConfig
+    polling: PollingConfig
     scenarios: tuple[str, ...] = SCENARIOS
 
     @property
     def fleet_size(self) -> int:
-        """DIGs the main fleet needs: enough for scenarios 2 and 3 (scenario 5 creates its
+        """DIGs the main fleet needs: enough for scenarios 2, 3 and 7 (scenario 5 creates its
         own)."""
         sizes = [1]
         if "migration" in self.scenarios:
             sizes.append(self.migration.migrations)
         if "memory" in self.scenarios:
             sizes.append(self.memory.parked)
+        if "polling" in self.scenarios:
+            sizes.append(self.polling.parked)
         return max(sizes)
 
 
@@ -58,6 +62,8 @@ FULL = BenchConfig(
     memory=MemoryConfig(parked=1000, rounds=2),
     emulator=EmulatorConfig(requests=1000, concurrency=32, rounds=3),
     fleet=FleetConfig(digs=500, max_in_flight=50, rollout_delay=2.0, singles=3, rounds=2),
+    # One round: eight variants of a minute each; the caps' figures differ far more than rounds.
+    polling=PollingConfig(parked=300, parked_seconds=60.0, caps=(2.0, 10.0), rounds=1),
 )
 
 QUICK = BenchConfig(
@@ -67,6 +73,7 @@ QUICK = BenchConfig(
     memory=MemoryConfig(parked=48, rounds=3),
     emulator=EmulatorConfig(requests=300, concurrency=32, rounds=3),
     fleet=FleetConfig(digs=60, max_in_flight=50, rollout_delay=2.0, singles=3, rounds=1),
+    polling=PollingConfig(parked=40, parked_seconds=20.0, caps=(2.0,), rounds=1),
 )
 
 # Tiny sizes for the test suite: proves the harness works, says nothing about speed.
@@ -77,6 +84,7 @@ SMOKE = BenchConfig(
     memory=MemoryConfig(parked=4, rounds=1),
     emulator=EmulatorConfig(requests=40, concurrency=4, rounds=1),
     fleet=FleetConfig(digs=4, max_in_flight=2, rollout_delay=0.5, singles=1, rounds=1),
+    polling=PollingConfig(parked=4, parked_seconds=2.0, caps=(2.0,), rounds=1),
 )
 
 PRESETS = {c.name: c for c in (FULL, QUICK, SMOKE)}
@@ -94,15 +102,19 @@ def with_overrides(
     fleet_digs: int | None = None,
     max_in_flight: int | None = None,
     rollout_delay: float | None = None,
+    poll_workflows: int | None = None,
+    poll_seconds: float | None = None,
+    poll_caps: tuple[float, ...] | None = None,
     scenarios: tuple[str, ...] | None = None,
 ) -> BenchConfig:
     """``config`` with the sizes given on the command line."""
-    start, migration, memory, emulator, fleet = (
+    start, migration, memory, emulator, fleet, polling = (
         config.start,
         config.migration,
         config.memory,
         config.emulator,
         config.fleet,
+        config.polling,
     )
     if rounds is not None:
         start = replace(start, rounds=rounds)
@@ -110,6 +122,7 @@ def with_overrides(
         memory = replace(memory, rounds=rounds)
         emulator = replace(emulator, rounds=rounds)
         fleet = replace(fleet, rounds=rounds)
+        polling = replace(polling, rounds=rounds)
     if starts is not None:
         start = replace(start, starts=starts)
     if concurrency is not None:
@@ -127,6 +140,12 @@ def with_overrides(
         fleet = replace(fleet, max_in_flight=max_in_flight)
     if rollout_delay is not None:
         fleet = replace(fleet, rollout_delay=rollout_delay)
+    if poll_workflows is not None:
+        polling = replace(polling, parked=poll_workflows)
+    if poll_seconds is not None:
+        polling = replace(polling, parked_seconds=poll_seconds)
+    if poll_caps is not None:
+        polling = replace(polling, caps=poll_caps)
     return replace(
         config,
         start=start,
@@ -134,5 +153,6 @@ def with_overrides(
         memory=memory,
         emulator=emulator,
         fleet=fleet,
+        polling=polling,
         scenarios=scenarios or config.scenarios,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from bench.scenarios.emulator import EmulatorResult
 from bench.scenarios.fleet import FleetResult
 from bench.scenarios.memory import MemoryResult
 from bench.scenarios.migration import MigrationResult
+from bench.scenarios.polling import PollingResult, PollingVariant
 from bench.scenarios.start_path import StartPathResult
 from bench.stats import Summary, paired_p99_ratio, paired_ratio
 
@@ -67,6 +69,7 @@ class Results:
     memory: MemoryResult | None = None
     emulator: EmulatorResult | None = None
     fleet: FleetResult | None = None
+    polling: PollingResult | None = None
     notes: list[str] = field(default_factory=list)
 
     def targets(self) -> list[Target]:
@@ -214,6 +217,8 @@ class Results:
             ]
         if (f := self.fleet) is not None:
             lines += self._fleet_lines(f)
+        if (p := self.polling) is not None:
+            lines += _polling_lines(p)
         targets = self.targets()
         if targets:
             lines += ["", "Targets:", *(t.line() for t in targets)]
@@ -325,6 +330,8 @@ class Results:
                 "putAppIntent": e.put_intent.to_json(),
                 "getDigStatus": e.get_status.to_json(),
             }
+        if (p := self.polling) is not None:
+            out["polling"] = _polling_json(p)
         out["targets"] = [t.to_json() for t in self.targets()]
         out["notes"] = list(self.notes)
         return out
@@ -343,6 +350,132 @@ MIGRATION_CPU_COLUMNS = (
     ("http-srv", "http-server"),
 )
 EMULATOR_CPU_COLUMNS = (("emulator", "emco-sim"), ("bench", "bench"))
+
+
+POLLING_CPU_COLUMNS = (
+    ("temporal", "temporal"),
+    ("worker", "bench-worker"),
+    ("emulator", "emco-sim"),
+)
+
+
+def _polling_lines(p: PollingResult) -> list[str]:
+    c = p.config
+    variants = p.variants
+
+    def block(
+        title: str, headers: tuple[str, ...], cells: Callable[[PollingVariant], list[str]]
+    ) -> list[str]:
+        lines = [f"   {title:<40}" + "".join(f"{h:>12}" for h in headers)]
+        for v in variants:
+            lines.append(f"     {v.label:<38}" + "".join(f"{x:>12}" for x in cells(v)))
+        return lines
+
+    def slots(v: PollingVariant, local: bool) -> str:
+        return f"{v.slots(local, 50):g} ({v.slots(local, 100):g})"
+
+    def cpu(v: PollingVariant, per: str) -> list[str]:
+        return [_num(v.figure(per, process)) for _, process in POLLING_CPU_COLUMNS]
+
+    idle = ", ".join(f"{k} {_num(ms)}" for k, ms in p.idle_cpu_ms_per_second.items())
+    return [
+        "",
+        f"7. Verification polling designs: K={c.parked} workflows parked P={c.parked_seconds:g} s, "
+        f"waits from 0.25 s, x1.5, up to the cap; {c.rounds} round(s)",
+        *block(
+            "while parked",
+            ("polls/wf", "EMCO req/s", "act. slots", "LA slots"),
+            lambda v: [
+                _num(v.polls_per_workflow),
+                _num(v.requests_per_second),
+                slots(v, local=False),
+                slots(v, local=True),
+            ],
+        ),
+        *block(
+            "CPU ms per poll",
+            tuple(h for h, _ in POLLING_CPU_COLUMNS),
+            lambda v: cpu(v, "cpu_ms_per_poll"),
+        ),
+        *block(
+            "CPU ms per parked workflow-second",
+            tuple(h for h, _ in POLLING_CPU_COLUMNS),
+            lambda v: cpu(v, "cpu_ms_per_parked_second"),
+        ),
+        *block(
+            "history per workflow at the end",
+            ("events", "KiB", "events/poll", "wf tasks"),
+            lambda v: [
+                _num(v.figure("history", "events")),
+                _num(v.figure("history", "size_bytes") / 1024),
+                _num(v.figure("events_per_poll")),
+                _num(v.figure("history", "workflow_tasks")),
+            ],
+        ),
+        *block(
+            "after the release, ms (p50; all: max)",
+            ("Ready seen", "done", "seen->done", "all done"),
+            lambda v: [
+                _num(v.release(50, "seen") * 1000),
+                _num(v.release(50) * 1000),
+                _num(v.release(50, "lag") * 1000),
+                _num(v.release(100) * 1000),
+            ],
+        ),
+        f"   slots: median (max) of 1 s samples; the worker runs at most "
+        f"{p.max_concurrent_activities} activities at once",
+        f"   idle stack, CPU ms per second: {idle}",
+    ]
+
+
+def _polling_json(p: PollingResult) -> dict[str, Any]:
+    def variant(v: PollingVariant) -> dict[str, Any]:
+        return {
+            "design": str(v.design),
+            "label": v.design.label,
+            "capSeconds": v.cap,
+            "pollsPerWorkflow": _finite(v.polls_per_workflow),
+            "emcoRequestsPerSecond": _finite(v.requests_per_second),
+            "activitySlotsP50": _finite(v.slots(False, 50)),
+            "activitySlotsMax": _finite(v.slots(False, 100)),
+            "localActivitySlotsP50": _finite(v.slots(True, 50)),
+            "localActivitySlotsMax": _finite(v.slots(True, 100)),
+            "cpuMsPerPoll": {
+                h: _finite(v.figure("cpu_ms_per_poll", proc)) for h, proc in POLLING_CPU_COLUMNS
+            },
+            "cpuMsPerParkedWorkflowSecond": {
+                h: _finite(v.figure("cpu_ms_per_parked_second", proc))
+                for h, proc in POLLING_CPU_COLUMNS
+            },
+            "historyEvents": _finite(v.figure("history", "events")),
+            "historyBytes": _finite(v.figure("history", "size_bytes")),
+            "historyEventsPerPoll": _finite(v.figure("events_per_poll")),
+            "workflowTasks": _finite(v.figure("history", "workflow_tasks")),
+            "readySeenP50Ms": _finite(v.release(50, "seen") * 1000),
+            "releaseP50Ms": _finite(v.release(50) * 1000),
+            "seenToDoneP50Ms": _finite(v.release(50, "lag") * 1000),
+            "releaseAllMs": _finite(v.release(100) * 1000),
+            "rounds": [
+                {
+                    "seconds": round(r.seconds, 3),
+                    "polls": r.polls,
+                    "cpuSeconds": {k: round(x, 3) for k, x in r.cpu.items()},
+                    "activitySlots": list(r.activity_slots),
+                    "localActivitySlots": list(r.local_slots),
+                    "emcoRequests": r.requests.to_json(),
+                }
+                for r in v.rounds
+            ],
+        }
+
+    return {
+        "parked": p.config.parked,
+        "parkedSeconds": p.config.parked_seconds,
+        "caps": list(p.config.caps),
+        "maxConcurrentActivities": p.max_concurrent_activities,
+        "idleCpuMsPerSecond": {k: _finite(x) for k, x in p.idle_cpu_ms_per_second.items()},
+        "variants": [variant(v) for v in p.variants],
+    }
 
 
 def _cpu_block(

@@ -7,7 +7,9 @@ Everything listens on loopback on free ports and logs to ``state_dir/logs``:
 * ``emco-sim``: the EMCO emulator (``python -m bench.emco_sim``: `emco-migrate emco-sim` with
   a request meter in front), state in memory, rollout delay 0 (scenario 5 sets its own);
 * ``bench-worker``: ``python -m bench.worker``, the worker `emco-migrate worker` builds
-  plus the floor workflow of scenario 2 (so both run on the same worker);
+  plus the floor workflow of scenario 2 (so both run on the same worker) and scenario 7's
+  polling designs, with its Prometheus endpoint on (as the Helm chart runs the worker), from
+  which scenario 7 reads the task slots in use;
 * ``http-server``: `emco-migrate http-server` on namespace ``default`` (scenario 2);
 * ``http-server-start``: the same server on ``bench-start`` with ``--exec-dir``, where
   ``migrate_workflowclient_exec`` is the ``migrate_workflowclient`` console script
@@ -31,6 +33,7 @@ from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from bench.worker import METRICS_PORT_VARIABLE
 from emco_migrate.devstack.processes import (
     ManagedProcess,
     emco_migrate_command,
@@ -65,6 +68,7 @@ class BenchStack:
     emco_port: int = field(default_factory=lambda: free_port(HOST), init=False)
     invoke_port: int = field(default_factory=lambda: free_port(HOST), init=False)
     start_port: int = field(default_factory=lambda: free_port(HOST), init=False)
+    worker_metrics_port: int = field(default_factory=lambda: free_port(HOST), init=False)
     _log_offsets: dict[str, int] = field(default_factory=dict, init=False)
 
     @property
@@ -84,6 +88,11 @@ class BenchStack:
     def invoke_url(self) -> str:
         """The HTTP server on namespace ``default`` (where the workers poll)."""
         return f"http://{HOST}:{self.invoke_port}"
+
+    @property
+    def worker_metrics_url(self) -> str:
+        """The bench worker's Prometheus metrics."""
+        return f"http://{HOST}:{self.worker_metrics_port}/metrics"
 
     @property
     def start_url(self) -> str:
@@ -106,10 +115,17 @@ class BenchStack:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         return env
 
-    def _spawn(self, name: str, argv: list[str], namespace: str | None = None) -> ManagedProcess:
+    def _spawn(
+        self,
+        name: str,
+        argv: list[str],
+        namespace: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> ManagedProcess:
         log_path = self.log_dir / f"{name}.log"
         self._log_offsets[name] = _log_size(log_path)
-        process = ManagedProcess(name, argv, log_path=log_path, env=self.env(namespace))
+        env = self.env(namespace) | (extra_env or {})
+        process = ManagedProcess(name, argv, log_path=log_path, env=env)
         process.start()
         self.processes[name] = process
         return process
@@ -154,8 +170,12 @@ class BenchStack:
         return self
 
     def start_bench_worker(self) -> None:
-        """``python -m bench.worker`` (migrations and the floor workflow)."""
-        self._spawn("bench-worker", [sys.executable, "-m", "bench.worker"])
+        """``python -m bench.worker`` (migrations, the floor and the polling workflows)."""
+        self._spawn(
+            "bench-worker",
+            [sys.executable, "-m", "bench.worker"],
+            extra_env={METRICS_PORT_VARIABLE: str(self.worker_metrics_port)},
+        )
 
     def start_product_worker(self) -> ManagedProcess:
         """The real `emco-migrate worker`, ready to poll."""

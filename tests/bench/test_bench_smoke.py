@@ -30,7 +30,8 @@ def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr + result.stdout
     for heading in ("1. Start path", "2. Migration throughput", "3. Worker memory",
-                    "4. Emulator ceiling", "5. Fleet", "Targets:"):  # fmt: skip
+                    "4. Emulator ceiling", "5. Fleet", "7. Verification polling designs",
+                    "Targets:"):  # fmt: skip
         assert heading in result.stdout
 
     figures = json.loads(out.read_text())
@@ -78,6 +79,25 @@ def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
     for evacuated in fleet["rounds"]:
         counted = evacuated["emcoRequests"]
         assert counted["writes"] == counted["writesInRequestLog"] > 0
+
+    polling = figures["polling"]
+    assert polling["parked"] == 4
+    designs = {v["design"]: v for v in polling["variants"]}
+    assert set(designs) == {"a", "b1", "b2", "c"}
+    for v in designs.values():
+        # Every design polled EMCO while parked, noticed Ready after the release, and ended.
+        assert v["pollsPerWorkflow"] > 0 and v["emcoRequestsPerSecond"] > 0
+        assert v["cpuMsPerPoll"]["temporal"] > 0
+        assert v["readySeenP50Ms"] > 0 and v["releaseAllMs"] >= v["releaseP50Ms"] > 0
+        assert v["historyEvents"] > 0 and v["historyBytes"] > 0 and v["workflowTasks"] >= 2
+        for parked in v["rounds"]:
+            assert parked["emcoRequests"]["writes"] == 0  # polls only
+    # The heartbeating activity holds a slot per parked workflow; a local activity none.
+    assert designs["a"]["activitySlotsP50"] == 4
+    assert designs["b2"]["activitySlotsMax"] == 0
+    # The timer loop writes events per poll; the others' histories do not grow with polls.
+    assert designs["b1"]["historyEvents"] > designs["a"]["historyEvents"]
+    assert designs["c"]["historyEvents"] == designs["a"]["historyEvents"]
 
     assert {t["target"] for t in figures["targets"]} >= {
         "start path b/a throughput",
