@@ -790,14 +790,18 @@ class EmcoMigrateWorkflow:
         except asyncio.CancelledError:
             step.outcome = StepOutcome.CANCELLED
             raise
-        except ActivityError as err:
-            if isinstance(err.cause, CancelledError):
+        except (ActivityError, ApplicationError, TimeoutError, CancelledError) as err:
+            # A local activity's failure comes as its cause, not wrapped in ActivityError.
+            if not isinstance(err, ActivityError) and not local:
+                raise
+            cause = err.cause if isinstance(err, ActivityError) else err
+            if isinstance(cause, CancelledError):
                 step.outcome = StepOutcome.CANCELLED
-                raise asyncio.CancelledError(str(err.cause)) from err
+                raise asyncio.CancelledError(str(cause)) from err
             step.outcome = StepOutcome.FAILED
             step.error = _cause(err)
             retried = ""
-            if isinstance(err.cause, ApplicationError) and not err.cause.non_retryable:
+            if isinstance(cause, ApplicationError) and not cause.non_retryable:
                 seconds = (workflow.now() - step.started).total_seconds()
                 retried = f" after retrying for {seconds:.0f}s"
             raise ApplicationError(
