@@ -30,7 +30,8 @@ from bench.config import (
 from bench.emco_setup import Fleet
 from bench.load import HttpError
 from bench.report import MIGRATION_CPU_COLUMNS, Results
-from bench.scenarios import emulator, fleet, memory, migration, start_path
+from bench.scenarios import emulator, fleet, http_client, memory, migration, start_path
+from bench.scenarios.http_client import HttpClientFailed
 from bench.scenarios.memory import ParkingFailed
 from bench.scenarios.migration import MigrationFailed
 from bench.stack import ROOT, BenchStack
@@ -45,6 +46,7 @@ SCENARIO_TITLES = {
     "memory": "3: worker memory",
     "emulator": "4: emulator ceiling",
     "fleet": "5: fleet (single migrations at rest, evacuation)",
+    "http": "6: EMCO HTTP client",
 }
 # Issue 14 sets the evacuation and memory targets at these sizes.
 TARGET_FLEET = (500, 50)  # M, K
@@ -111,7 +113,7 @@ def config_from(args: argparse.Namespace) -> BenchConfig:
 
 STARTED = time.monotonic()
 # Failures that say what went wrong in one line (anything else shows its traceback).
-BENCH_FAILURES = (UserError, HttpError, MigrationFailed, ParkingFailed)
+BENCH_FAILURES = (UserError, HttpError, MigrationFailed, ParkingFailed, HttpClientFailed)
 
 
 def say(text: str) -> None:
@@ -150,6 +152,8 @@ async def run_scenarios(stack: BenchStack, config: BenchConfig, results: Results
             results.emulator = await emulator.run(stack, main_fleet, config.emulator)
         elif scenario == "fleet":
             results.fleet = await fleet.run(stack, main_fleet, config.fleet)
+        elif scenario == "http":
+            results.http = await http_client.run(stack, main_fleet, config.http)
         elif scenario == "memory":
             results.memory = await memory.run(stack, main_fleet, config.memory)
         say(f"  took {time.monotonic() - began:.0f}s")

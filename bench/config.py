@@ -6,12 +6,13 @@ from dataclasses import dataclass, replace
 
 from bench.scenarios.emulator import EmulatorConfig
 from bench.scenarios.fleet import FleetConfig
+from bench.scenarios.http_client import HttpClientConfig
 from bench.scenarios.memory import MemoryConfig
 from bench.scenarios.migration import MigrationConfig
 from bench.scenarios.start_path import StartPathConfig
 
 # In the order they run; memory stops the bench worker, so it is last.
-SCENARIOS = ("start", "migration", "emulator", "fleet", "memory")
+SCENARIOS = ("start", "migration", "emulator", "fleet", "http", "memory")
 
 # Targets (issues 6 and 14).
 START_RATIO_TARGET = 0.9  # b/a start throughput, at least
@@ -36,6 +37,7 @@ class BenchConfig:
     memory: MemoryConfig
     emulator: EmulatorConfig
     fleet: FleetConfig
+    http: HttpClientConfig
     scenarios: tuple[str, ...] = SCENARIOS
 
     @property
@@ -58,6 +60,7 @@ FULL = BenchConfig(
     memory=MemoryConfig(parked=1000, rounds=2),
     emulator=EmulatorConfig(requests=1000, concurrency=32, rounds=3),
     fleet=FleetConfig(digs=500, max_in_flight=50, rollout_delay=2.0, singles=3, rounds=2),
+    http=HttpClientConfig(requests=2000, tasks=200, connections=8, rounds=3),
 )
 
 QUICK = BenchConfig(
@@ -67,6 +70,7 @@ QUICK = BenchConfig(
     memory=MemoryConfig(parked=48, rounds=3),
     emulator=EmulatorConfig(requests=300, concurrency=32, rounds=3),
     fleet=FleetConfig(digs=60, max_in_flight=50, rollout_delay=2.0, singles=3, rounds=1),
+    http=HttpClientConfig(requests=400, tasks=200, connections=8, rounds=3),
 )
 
 # Tiny sizes for the test suite: proves the harness works, says nothing about speed.
@@ -77,6 +81,7 @@ SMOKE = BenchConfig(
     memory=MemoryConfig(parked=4, rounds=1),
     emulator=EmulatorConfig(requests=40, concurrency=4, rounds=1),
     fleet=FleetConfig(digs=4, max_in_flight=2, rollout_delay=0.5, singles=1, rounds=1),
+    http=HttpClientConfig(requests=30, tasks=10, connections=8, rounds=1),
 )
 
 PRESETS = {c.name: c for c in (FULL, QUICK, SMOKE)}
@@ -97,12 +102,13 @@ def with_overrides(
     scenarios: tuple[str, ...] | None = None,
 ) -> BenchConfig:
     """``config`` with the sizes given on the command line."""
-    start, migration, memory, emulator, fleet = (
+    start, migration, memory, emulator, fleet, http = (
         config.start,
         config.migration,
         config.memory,
         config.emulator,
         config.fleet,
+        config.http,
     )
     if rounds is not None:
         start = replace(start, rounds=rounds)
@@ -110,6 +116,7 @@ def with_overrides(
         memory = replace(memory, rounds=rounds)
         emulator = replace(emulator, rounds=rounds)
         fleet = replace(fleet, rounds=rounds)
+        http = replace(http, rounds=rounds)
     if starts is not None:
         start = replace(start, starts=starts)
     if concurrency is not None:
@@ -134,5 +141,6 @@ def with_overrides(
         memory=memory,
         emulator=emulator,
         fleet=fleet,
+        http=http,
         scenarios=scenarios or config.scenarios,
     )

@@ -18,10 +18,11 @@ from bench.config import (
 )
 from bench.scenarios.emulator import EmulatorResult
 from bench.scenarios.fleet import FleetResult
+from bench.scenarios.http_client import HttpClientResult
 from bench.scenarios.memory import MemoryResult
 from bench.scenarios.migration import MigrationResult
 from bench.scenarios.start_path import StartPathResult
-from bench.stats import Summary, paired_p99_ratio, paired_ratio
+from bench.stats import Summary, paired_cpu_ratio, paired_p99_ratio, paired_ratio
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Results:
     memory: MemoryResult | None = None
     emulator: EmulatorResult | None = None
     fleet: FleetResult | None = None
+    http: HttpClientResult | None = None
     notes: list[str] = field(default_factory=list)
 
     def targets(self) -> list[Target]:
@@ -214,6 +216,8 @@ class Results:
             ]
         if (f := self.fleet) is not None:
             lines += self._fleet_lines(f)
+        if (h := self.http) is not None:
+            lines += self._http_lines(h)
         targets = self.targets()
         if targets:
             lines += ["", "Targets:", *(t.line() for t in targets)]
@@ -243,6 +247,31 @@ class Results:
             f"{_num(f.requests('mean'))}/s mean, {_num(f.requests('peak1s'))}/s busiest 1 s, "
             f"{_num(f.requests('peak5s'))}/s busiest 5 s",
         ]
+
+    @staticmethod
+    def _http_lines(h: HttpClientResult) -> list[str]:
+        c = h.config
+        rows = [(f"{chr(ord('a') + i)}. {HTTP_LABELS[v]}", s) for i, (v, s) in
+                enumerate(h.variants.items())]  # fmt: skip
+        lines = [
+            "",
+            f"6. EMCO HTTP client: R={c.requests} requests from W={c.tasks} tasks over "
+            f"C={c.connections} connections, {c.rounds} rounds",
+            _header("req/s"),
+            *(_row(label, summary) for label, summary in rows),
+            *_cpu_block("CPU ms per request", rows, HTTP_CPU_COLUMNS),
+        ]
+        variants = list(h.variants.values())
+        if len(variants) > 1:
+            base = variants[0]
+            pairs = [
+                f"{chr(ord('a') + i)}/a req/s {_num(paired_ratio(s, base))}, client CPU "
+                f"{_num(paired_cpu_ratio(s, base, HTTP_CPU_COLUMNS[0][1]))}"
+                for i, s in enumerate(variants)
+                if i
+            ]
+            lines.append("   " + "; ".join(pairs))
+        return lines
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document written to bench/results/latest.json."""
@@ -325,6 +354,13 @@ class Results:
                 "putAppIntent": e.put_intent.to_json(),
                 "getDigStatus": e.get_status.to_json(),
             }
+        if (h := self.http) is not None:
+            out["httpClient"] = {
+                "requests": h.config.requests,
+                "tasks": h.config.tasks,
+                "connections": h.config.connections,
+                "variants": {v: summary.to_json() for v, summary in h.variants.items()},
+            }
         out["targets"] = [t.to_json() for t in self.targets()]
         out["notes"] = list(self.notes)
         return out
@@ -343,6 +379,13 @@ MIGRATION_CPU_COLUMNS = (
     ("http-srv", "http-server"),
 )
 EMULATOR_CPU_COLUMNS = (("emulator", "emco-sim"), ("bench", "bench"))
+HTTP_CPU_COLUMNS = (("client", "client"), ("emulator", "emco-sim"))
+HTTP_LABELS = {
+    "httpx-queue": "httpx/httpcore, QueueingTransport",
+    "httpx-pool": "httpx/httpcore, pool limit only",
+    "httpx-aiohttp": "httpx/httpx-aiohttp, connector limit",
+    "aiohttp": "aiohttp ClientSession (reference)",
+}
 
 
 def _cpu_block(

@@ -30,7 +30,8 @@ def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr + result.stdout
     for heading in ("1. Start path", "2. Migration throughput", "3. Worker memory",
-                    "4. Emulator ceiling", "5. Fleet", "Targets:"):  # fmt: skip
+                    "4. Emulator ceiling", "5. Fleet", "6. EMCO HTTP client",
+                    "Targets:"):  # fmt: skip
         assert heading in result.stdout
 
     figures = json.loads(out.read_text())
@@ -78,6 +79,15 @@ def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
     for evacuated in fleet["rounds"]:
         counted = evacuated["emcoRequests"]
         assert counted["writes"] == counted["writesInRequestLog"] > 0
+
+    http = figures["httpClient"]
+    assert set(http["variants"]) == {"httpx-queue", "httpx-pool", "httpx-aiohttp", "aiohttp"}
+    for variant in http["variants"].values():
+        assert variant["errors"] == 0 and all(rate > 0 for rate in rates(variant))
+        assert all(r["operations"] == http["requests"] for r in variant["rounds"])
+        assert variant["p99Ms"] >= variant["p50Ms"] > 0
+        # 30 requests may take less CPU than the clock's 10 ms tick: present, not > 0.
+        assert variant["cpuMsPerOperation"]["client"] >= 0
 
     assert {t["target"] for t in figures["targets"]} >= {
         "start path b/a throughput",
