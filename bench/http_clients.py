@@ -13,7 +13,8 @@ The variants (`VARIANTS`):
 * ``httpx-queue``: httpx over httpcore with the queue the worker used before scenario 6
   (`QueueingTransport`: a semaphore of ``connections`` slots in front of httpcore's pool);
 * ``httpx-pool``: httpx over httpcore, the pool's own limit and nothing in front of it;
-* ``httpx-aiohttp``: httpx over httpx-aiohttp's transport, aiohttp's connector limiting;
+* ``httpx-aiohttp``: the worker's client (`new_http_client`): httpx over httpx-aiohttp's
+  transport, aiohttp's connector limiting;
 * ``aiohttp``: a plain `aiohttp.ClientSession`, for reference.
 """
 
@@ -30,7 +31,8 @@ from typing import Any, Protocol
 
 import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
+
+from emco_migrate.emcomigrate.emco_client import new_http_client
 
 VARIANTS = ("httpx-queue", "httpx-pool", "httpx-aiohttp", "aiohttp")
 USER_AGENT = "emco-migrate-bench"
@@ -152,7 +154,7 @@ def new_client(variant: str, connections: int) -> Client:
     if variant == "httpx-pool":
         return _httpx(httpx.AsyncHTTPTransport(limits=limits))
     if variant == "httpx-aiohttp":
-        return _httpx(AiohttpTransport(limits=limits))
+        return HttpxClient(new_http_client(max_connections=connections))
     if variant == "aiohttp":
         return AiohttpClient(connections)
     raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")

@@ -381,9 +381,9 @@ MIGRATION_CPU_COLUMNS = (
 EMULATOR_CPU_COLUMNS = (("emulator", "emco-sim"), ("bench", "bench"))
 HTTP_CPU_COLUMNS = (("client", "client"), ("emulator", "emco-sim"))
 HTTP_LABELS = {
-    "httpx-queue": "httpx/httpcore, QueueingTransport",
+    "httpx-queue": "httpx/httpcore + semaphore (before)",
     "httpx-pool": "httpx/httpcore, pool limit only",
-    "httpx-aiohttp": "httpx/httpx-aiohttp, connector limit",
+    "httpx-aiohttp": "httpx/aiohttp transport (the worker)",
     "aiohttp": "aiohttp ClientSession (reference)",
 }
 
