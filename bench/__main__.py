@@ -30,7 +30,8 @@ from bench.config import (
 from bench.emco_setup import Fleet
 from bench.load import HttpError
 from bench.report import MIGRATION_CPU_COLUMNS, Results
-from bench.scenarios import emulator, fleet, memory, migration, polling, start_path
+from bench.scenarios import emulator, fleet, http_client, memory, migration, polling, start_path
+from bench.scenarios.http_client import HttpClientFailed
 from bench.scenarios.memory import ParkingFailed
 from bench.scenarios.migration import MigrationFailed
 from bench.scenarios.polling import PollingFailed
@@ -46,6 +47,7 @@ SCENARIO_TITLES = {
     "memory": "3: worker memory",
     "emulator": "4: emulator ceiling",
     "fleet": "5: fleet (single migrations at rest, evacuation)",
+    "http": "6: EMCO HTTP client",
     "polling": "7: verification polling designs",
 }
 # Issue 14 sets the evacuation and memory targets at these sizes.
@@ -133,7 +135,14 @@ def config_from(args: argparse.Namespace) -> BenchConfig:
 
 STARTED = time.monotonic()
 # Failures that say what went wrong in one line (anything else shows its traceback).
-BENCH_FAILURES = (UserError, HttpError, MigrationFailed, ParkingFailed, PollingFailed)
+BENCH_FAILURES = (
+    UserError,
+    HttpError,
+    MigrationFailed,
+    ParkingFailed,
+    PollingFailed,
+    HttpClientFailed,
+)
 
 
 def say(text: str) -> None:
@@ -174,6 +183,8 @@ async def run_scenarios(stack: BenchStack, config: BenchConfig, results: Results
             results.fleet = await fleet.run(stack, main_fleet, config.fleet)
         elif scenario == "polling":
             results.polling = await polling.run(stack, main_fleet, config.polling)
+        elif scenario == "http":
+            results.http = await http_client.run(stack, main_fleet, config.http)
         elif scenario == "memory":
             results.memory = await memory.run(stack, main_fleet, config.memory)
         say(f"  took {time.monotonic() - began:.0f}s")

@@ -6,13 +6,14 @@ from dataclasses import dataclass, replace
 
 from bench.scenarios.emulator import EmulatorConfig
 from bench.scenarios.fleet import FleetConfig
+from bench.scenarios.http_client import HttpClientConfig
 from bench.scenarios.memory import MemoryConfig
 from bench.scenarios.migration import MigrationConfig
 from bench.scenarios.polling import PollingConfig
 from bench.scenarios.start_path import StartPathConfig
 
 # In the order they run; memory stops the bench worker, so it is last.
-SCENARIOS = ("start", "migration", "emulator", "fleet", "polling", "memory")
+SCENARIOS = ("start", "migration", "emulator", "fleet", "http", "polling", "memory")
 
 # Targets (issues 6 and 14).
 START_RATIO_TARGET = 0.9  # b/a start throughput, at least
@@ -38,6 +39,7 @@ class BenchConfig:
     emulator: EmulatorConfig
     fleet: FleetConfig
     polling: PollingConfig
+    http: HttpClientConfig
     scenarios: tuple[str, ...] = SCENARIOS
 
     @property
@@ -64,6 +66,7 @@ FULL = BenchConfig(
     fleet=FleetConfig(digs=500, max_in_flight=50, rollout_delay=2.0, singles=3, rounds=2),
     # One round: eight variants of 30 s parked each; the designs differ by factors, not by rounds.
     polling=PollingConfig(parked=300, parked_seconds=30.0, caps=(2.0, 10.0), rounds=1),
+    http=HttpClientConfig(requests=2000, tasks=200, connections=8, rounds=3),
 )
 
 QUICK = BenchConfig(
@@ -74,6 +77,7 @@ QUICK = BenchConfig(
     emulator=EmulatorConfig(requests=300, concurrency=32, rounds=3),
     fleet=FleetConfig(digs=60, max_in_flight=50, rollout_delay=2.0, singles=3, rounds=1),
     polling=PollingConfig(parked=40, parked_seconds=20.0, caps=(2.0,), rounds=1),
+    http=HttpClientConfig(requests=400, tasks=200, connections=8, rounds=3),
 )
 
 # Tiny sizes for the test suite: proves the harness works, says nothing about speed.
@@ -85,6 +89,7 @@ SMOKE = BenchConfig(
     emulator=EmulatorConfig(requests=40, concurrency=4, rounds=1),
     fleet=FleetConfig(digs=4, max_in_flight=2, rollout_delay=0.5, singles=1, rounds=1),
     polling=PollingConfig(parked=4, parked_seconds=2.0, caps=(2.0,), rounds=1),
+    http=HttpClientConfig(requests=30, tasks=10, connections=8, rounds=1),
 )
 
 PRESETS = {c.name: c for c in (FULL, QUICK, SMOKE)}
@@ -108,12 +113,13 @@ def with_overrides(
     scenarios: tuple[str, ...] | None = None,
 ) -> BenchConfig:
     """``config`` with the sizes given on the command line."""
-    start, migration, memory, emulator, fleet, polling = (
+    start, migration, memory, emulator, fleet, http, polling = (
         config.start,
         config.migration,
         config.memory,
         config.emulator,
         config.fleet,
+        config.http,
         config.polling,
     )
     if rounds is not None:
@@ -122,6 +128,7 @@ def with_overrides(
         memory = replace(memory, rounds=rounds)
         emulator = replace(emulator, rounds=rounds)
         fleet = replace(fleet, rounds=rounds)
+        http = replace(http, rounds=rounds)
         polling = replace(polling, rounds=rounds)
     if starts is not None:
         start = replace(start, starts=starts)
@@ -154,5 +161,6 @@ def with_overrides(
         emulator=emulator,
         fleet=fleet,
         polling=polling,
+        http=http,
         scenarios=scenarios or config.scenarios,
     )

@@ -19,11 +19,12 @@ from bench.config import (
 )
 from bench.scenarios.emulator import EmulatorResult
 from bench.scenarios.fleet import FleetResult
+from bench.scenarios.http_client import HttpClientResult
 from bench.scenarios.memory import MemoryResult
 from bench.scenarios.migration import MigrationResult
 from bench.scenarios.polling import PollingResult, PollingVariant
 from bench.scenarios.start_path import StartPathResult
-from bench.stats import Summary, paired_p99_ratio, paired_ratio
+from bench.stats import Summary, paired_cpu_ratio, paired_p99_ratio, paired_ratio
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Results:
     emulator: EmulatorResult | None = None
     fleet: FleetResult | None = None
     polling: PollingResult | None = None
+    http: HttpClientResult | None = None
     notes: list[str] = field(default_factory=list)
 
     def targets(self) -> list[Target]:
@@ -217,6 +219,8 @@ class Results:
             ]
         if (f := self.fleet) is not None:
             lines += self._fleet_lines(f)
+        if (h := self.http) is not None:
+            lines += self._http_lines(h)
         if (p := self.polling) is not None:
             lines += _polling_lines(p)
         targets = self.targets()
@@ -248,6 +252,31 @@ class Results:
             f"{_num(f.requests('mean'))}/s mean, {_num(f.requests('peak1s'))}/s busiest 1 s, "
             f"{_num(f.requests('peak5s'))}/s busiest 5 s",
         ]
+
+    @staticmethod
+    def _http_lines(h: HttpClientResult) -> list[str]:
+        c = h.config
+        rows = [(f"{chr(ord('a') + i)}. {HTTP_LABELS[v]}", s) for i, (v, s) in
+                enumerate(h.variants.items())]  # fmt: skip
+        lines = [
+            "",
+            f"6. EMCO HTTP client: R={c.requests} requests from W={c.tasks} tasks over "
+            f"C={c.connections} connections, {c.rounds} rounds",
+            _header("req/s"),
+            *(_row(label, summary) for label, summary in rows),
+            *_cpu_block("CPU ms per request", rows, HTTP_CPU_COLUMNS),
+        ]
+        variants = list(h.variants.values())
+        if len(variants) > 1:
+            base = variants[0]
+            pairs = [
+                f"{chr(ord('a') + i)}/a req/s {_num(paired_ratio(s, base))}, client CPU "
+                f"{_num(paired_cpu_ratio(s, base, HTTP_CPU_COLUMNS[0][1]))}"
+                for i, s in enumerate(variants)
+                if i
+            ]
+            lines.append("   " + "; ".join(pairs))
+        return lines
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document written to bench/results/latest.json."""
@@ -332,6 +361,13 @@ class Results:
             }
         if (p := self.polling) is not None:
             out["polling"] = _polling_json(p)
+        if (h := self.http) is not None:
+            out["httpClient"] = {
+                "requests": h.config.requests,
+                "tasks": h.config.tasks,
+                "connections": h.config.connections,
+                "variants": {v: summary.to_json() for v, summary in h.variants.items()},
+            }
         out["targets"] = [t.to_json() for t in self.targets()]
         out["notes"] = list(self.notes)
         return out
@@ -350,6 +386,13 @@ MIGRATION_CPU_COLUMNS = (
     ("http-srv", "http-server"),
 )
 EMULATOR_CPU_COLUMNS = (("emulator", "emco-sim"), ("bench", "bench"))
+HTTP_CPU_COLUMNS = (("client", "client"), ("emulator", "emco-sim"))
+HTTP_LABELS = {
+    "httpx-queue": "httpx/httpcore + semaphore (before)",
+    "httpx-pool": "httpx/httpcore, pool limit only",
+    "httpx-aiohttp": "httpx/aiohttp transport (the worker)",
+    "aiohttp": "aiohttp ClientSession (reference)",
+}
 
 
 POLLING_CPU_COLUMNS = (

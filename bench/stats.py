@@ -43,6 +43,15 @@ def paired_p99_ratio(numerator: Summary, denominator: Summary) -> float:
     return median([ratio(n.p99, d.p99) for n, d in pairs])
 
 
+def paired_cpu_ratio(numerator: Summary, denominator: Summary, process: str) -> float:
+    """The median over rounds of each round's ratio of ``process``'s CPU per operation
+    (paired as in `paired_ratio`)."""
+    pairs = zip(numerator.rounds, denominator.rounds, strict=False)
+    return median(
+        [ratio(n.cpu_ms_per_operation(process), d.cpu_ms_per_operation(process)) for n, d in pairs]
+    )
+
+
 def cpu_in_use(summary: Summary) -> float:
     """CPUs the processes used together during a variant's rounds (median over rounds)."""
     return median([ratio(sum(r.cpu.values()), r.seconds) for r in summary.rounds if r.cpu])

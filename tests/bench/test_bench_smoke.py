@@ -30,7 +30,8 @@ def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr + result.stdout
     for heading in ("1. Start path", "2. Migration throughput", "3. Worker memory",
-                    "4. Emulator ceiling", "5. Fleet", "7. Verification polling designs",
+                    "4. Emulator ceiling", "5. Fleet", "6. EMCO HTTP client",
+                    "7. Verification polling designs",
                     "Targets:"):  # fmt: skip
         assert heading in result.stdout
 
@@ -98,6 +99,14 @@ def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
     # The timer loop writes events per poll; the others' histories do not grow with polls.
     assert designs["b1"]["historyEvents"] > designs["a"]["historyEvents"]
     assert designs["c"]["historyEvents"] == designs["a"]["historyEvents"]
+    http = figures["httpClient"]
+    assert set(http["variants"]) == {"httpx-queue", "httpx-pool", "httpx-aiohttp", "aiohttp"}
+    for variant in http["variants"].values():
+        assert variant["errors"] == 0 and all(rate > 0 for rate in rates(variant))
+        assert all(r["operations"] == http["requests"] for r in variant["rounds"])
+        assert variant["p99Ms"] >= variant["p50Ms"] > 0
+        # 30 requests may take less CPU than the clock's 10 ms tick: present, not > 0.
+        assert variant["cpuMsPerOperation"]["client"] >= 0
 
     assert {t["target"] for t in figures["targets"]} >= {
         "start path b/a throughput",

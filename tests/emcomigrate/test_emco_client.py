@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -102,53 +101,6 @@ async def test_rollback_sends_revision_as_string() -> None:
 
     await client(httpx.MockTransport(handler)).rollback(DIG, 1, "undo")
     assert bodies == [{"metadata": {"description": "undo"}, "spec": {"revision": "1"}}]
-
-
-class Body(httpx.AsyncByteStream):
-    """A streamed response body, as a real connection delivers it; counts open bodies."""
-
-    open = 0
-    most = 0
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        Body.open += 1
-        Body.most = max(Body.most, Body.open)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        await asyncio.sleep(0.01)
-        yield self.data
-
-    async def aclose(self) -> None:
-        Body.open -= 1
-
-
-async def test_requests_beyond_the_connection_limit_wait_their_turn() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=Body(request.url.path.encode()))
-
-    async with new_http_client(max_connections=3, transport=httpx.MockTransport(handler)) as http:
-        answers = await asyncio.gather(*(http.get(f"http://emco/{n}") for n in range(20)))
-    assert [a.text for a in answers] == [f"/{n}" for n in range(20)]
-    assert Body.most == 3  # a slot is held until its body is read and closed
-    assert Body.open == 0
-
-
-async def test_a_failed_request_gives_its_connection_slot_back() -> None:
-    calls = 0
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise httpx.ConnectError("refused")
-        return httpx.Response(200)
-
-    async with new_http_client(max_connections=1, transport=httpx.MockTransport(handler)) as http:
-        with pytest.raises(httpx.ConnectError):
-            await http.get("http://emco/a")
-        answer = await asyncio.wait_for(http.get("http://emco/b"), 5)
-    assert answer.status_code == 200
 
 
 async def test_requests_per_second_caps_how_many_start_in_any_second() -> None:

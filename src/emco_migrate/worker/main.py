@@ -151,7 +151,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("EMCO_MIGRATE_EMCO_MAX_IN_FLIGHT", str(MAX_CONNECTIONS)),
         metavar="N",
         help="EMCO requests this worker has in flight at once, each on a kept-alive "
-        "connection; the others wait their turn "
+        "connection; the others wait for a free one "
         f"(default: EMCO_MIGRATE_EMCO_MAX_IN_FLIGHT or {MAX_CONNECTIONS})",
     )
     parser.add_argument(
