@@ -88,8 +88,12 @@ async def test_status_watch_prints_each_change_while_the_migration_runs(
     sample_setup: SampleSetup,
 ) -> None:
     setup = sample_setup
-    # The first attempt of UpdateAppIntents fails (three 503s: the EMCO client's own tries)
-    # and the target takes 2 s to be Ready: a retry and a verification to watch.
+    # The first attempts of GetDigAppIntents and UpdateAppIntents fail (three 503s: the EMCO
+    # client's own tries) and the target takes 2 s to be Ready: planning, a retry and a
+    # verification to watch.
+    emulator_reset.add_fault(
+        f"^{setup.dig_path}/generic-placement-intents$", 503, method="GET", count=3
+    )
     emulator_reset.add_fault(f"^{setup.app_intent_path}$", 503, method="PUT", count=3)
     emulator_reset.set_cluster("provider2", "cluster2", ready_delay_seconds=2.0)
     options = {
