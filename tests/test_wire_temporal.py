@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,16 @@ def test_floats_are_formatted_like_go(value: float, text: str) -> None:
 def test_strings_are_escaped_like_go() -> None:
     expected = '"a\\u003cb\\u003e\\u0026c\\u2028\\u0008\\u000c\u00e9"'
     assert gojson.dumps("a<b>&c\u2028\b\f\u00e9") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "encoded"),
+    [("C:\\b\\f", r'"C:\\b\\f"'), ("\\\b", r'"\\\u0008"'), ("<\\u2028>", r'"\u003c\\u2028\u003e"')],
+)  # fmt: skip
+def test_a_backslash_before_b_or_f_stays_a_backslash(text: str, encoded: str) -> None:
+    # The text `\b` (a backslash, then "b") is not a backspace: it reads back as written.
+    assert gojson.dumps(text) == encoded
+    assert json.loads(encoded) == text
 
 
 def test_a_duplicated_object_merges_into_the_first_as_in_go() -> None:

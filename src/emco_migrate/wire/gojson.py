@@ -17,7 +17,7 @@ import json
 import math
 import re
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import accumulate
@@ -339,16 +339,34 @@ def sorted_deep(value: Any) -> Any:
 
 def escape(text: str) -> str:
     """A JSON string literal the way Go writes it."""
-    out = json.dumps(text, ensure_ascii=False)
-    return (
-        out.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-        .replace("\\b", "\\u0008")
-        .replace("\\f", "\\u000c")
-    )
+    out = _encode_basestring(text)
+    if _GO_ESCAPE_NEEDED.search(out) is None:
+        return out
+    return _GO_ESCAPE.sub(_go_escape, out)
+
+
+# json's C string encoder (what `json.dumps(text, ensure_ascii=False)` runs, without building a
+# JSONEncoder per call: that was most of the cost of encoding the workflow input, measured);
+# then what Go writes differently: <>& and U+2028/9 escaped, \b and \f as \u escapes. Every
+# backslash in its output starts an escape, so matching `\\.` whole keeps an escaped backslash
+# followed by "b" (the text `\b`) from being read as a backspace.
+_encode_basestring: Callable[[str], str] = json.encoder.encode_basestring
+_GO_ESCAPE_NEEDED = re.compile(r"[<>&\u2028\u2029]|\\[bf]")
+_GO_ESCAPE = re.compile(r"[<>&\u2028\u2029]|\\.")
+_GO_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+    "\\b": "\\u0008",
+    "\\f": "\\u000c",
+}
+
+
+def _go_escape(match: re.Match[str]) -> str:
+    found = match.group()
+    return _GO_ESCAPES.get(found, found)
 
 
 def go_float(value: float) -> str:
@@ -379,6 +397,9 @@ def dumps(value: Any) -> str:
 
 
 def _dump(value: Any, depth: int) -> str:
+    kind = type(value)
+    if kind is str:  # most values: checked first, by exact type (a str subclass comes below)
+        return escape(value)
     if value is None:
         return "null"
     if value is True:
@@ -391,15 +412,17 @@ def _dump(value: Any, depth: int) -> str:
         return go_float(value)
     if isinstance(value, str):
         return escape(value)
-    if isinstance(value, Mapping | list | tuple) and depth >= ENCODE_MAX_DEPTH:
+    if kind is not dict and not isinstance(value, Mapping | list | tuple):
+        raise TypeError(f"cannot encode {type(value).__name__}")
+    if depth >= ENCODE_MAX_DEPTH:
         raise FieldError("", f"cannot encode a value nested deeper than {ENCODE_MAX_DEPTH} levels")
-    if isinstance(value, GoObject):
-        return "{" + ",".join(f"{escape(k)}:{_dump(v, depth + 1)}" for k, v in value) + "}"
-    if isinstance(value, Mapping):
-        return "{" + ",".join(f"{escape(k)}:{_dump(v, depth + 1)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_dump(v, depth + 1) for v in value) + "]"
-    raise TypeError(f"cannot encode {type(value).__name__}")
+    if kind is dict or isinstance(value, Mapping):
+        pairs = value.items()
+    elif isinstance(value, GoObject):
+        pairs = value
+    else:
+        return "[" + ",".join([_dump(v, depth + 1) for v in value]) + "]"
+    return "{" + ",".join([f"{escape(k)}:{_dump(v, depth + 1)}" for k, v in pairs]) + "}"
 
 
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")

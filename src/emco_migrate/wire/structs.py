@@ -173,6 +173,7 @@ class _Fields:
     folded: dict[str, tuple[str, GoKey, GoType]]
     unknown: str | None  # the attribute receiving unknown key names
     extra: str | None  # the attribute receiving unknown keys and values
+    init_fields: int  # how many fields __init__ takes
 
 
 _FIELDS: dict[type, _Fields] = {}
@@ -200,6 +201,7 @@ def _fields(cls: type) -> _Fields:
             {fold(w[1].key): w for w in wire},
             unknown,
             extra,
+            sum(1 for f in dataclasses.fields(cls) if f.init),
         )
         _FIELDS[cls] = found
     return found
@@ -212,25 +214,70 @@ class DecodeError(FieldError):
     """A value of the wrong JSON kind or range for its field (see `FieldError`)."""
 
 
-@dataclass
 class _Context:
-    errors: list[DecodeError]
-    path: str = ""  # ours: a.b['key'][0]
-    go_path: tuple[str, ...] = ()  # Go's field stack: a.b.key
-    struct: str = ""  # the innermost struct's Go name
-    keep_unknown: bool = True  # fill `extensions` fields
+    """Where the value being decoded sits. A decode makes one per field it reads and most
+    decodes meet no error, so the paths are spelled out only when asked for (an error):
+    each context holds one step (a key, a map key, an index) and its parent."""
+
+    __slots__ = ("_name", "_parent", "_step", "errors", "keep_unknown", "struct")
+
+    def __init__(
+        self,
+        errors: list[DecodeError],
+        keep_unknown: bool = True,  # fill `extensions` fields
+        struct: str = "",  # the innermost struct's Go name
+        parent: _Context | None = None,
+        step: Literal["root", "key", "map", "index", "struct"] = "root",
+        name: Any = "",  # the key, map key or index; the whole path at the root
+    ) -> None:
+        self.errors = errors
+        self.keep_unknown = keep_unknown
+        self.struct = struct
+        self._parent = parent
+        self._step = step
+        self._name = name
 
     def key(self, key: str) -> _Context:
-        path = f"{self.path}.{key}" if self.path else key
-        return _Context(self.errors, path, (*self.go_path, key), self.struct, self.keep_unknown)
+        return _Context(self.errors, self.keep_unknown, self.struct, self, "key", key)
 
     def map_key(self, key: str) -> _Context:
-        path = f"{self.path}[{key!r}]"
-        return _Context(self.errors, path, (*self.go_path, key), self.struct, self.keep_unknown)
+        return _Context(self.errors, self.keep_unknown, self.struct, self, "map", key)
 
     def index(self, i: int) -> _Context:
-        path = f"{self.path}[{i}]"
-        return _Context(self.errors, path, self.go_path, self.struct, self.keep_unknown)
+        return _Context(self.errors, self.keep_unknown, self.struct, self, "index", i)
+
+    def within(self, struct: str) -> _Context:
+        """The same place, inside Go struct ``struct``."""
+        return _Context(self.errors, self.keep_unknown, struct, self, "struct")
+
+    def _steps(self) -> list[_Context]:
+        steps: list[_Context] = []
+        node: _Context | None = self
+        while node is not None:
+            steps.append(node)
+            node = node._parent
+        return steps[::-1]
+
+    @property
+    def path(self) -> str:
+        """Ours: ``a.b['key'][0]``."""
+        path = ""
+        for node in self._steps():
+            name = node._name
+            if node._step == "root":
+                path = name
+            elif node._step == "key":
+                path = f"{path}.{name}" if path else name
+            elif node._step == "map":
+                path = f"{path}[{name!r}]"
+            elif node._step == "index":
+                path = f"{path}[{name}]"
+        return path
+
+    @property
+    def go_path(self) -> tuple[str, ...]:
+        """Go's field stack: ``a.b.key``."""
+        return tuple(node._name for node in self._steps() if node._step in ("key", "map"))
 
     def mismatch(self, raw: Any, gotype: GoType) -> None:
         """Record the mismatch of ``raw`` against ``gotype`` (only the first is raised)."""
@@ -266,7 +313,7 @@ def decode(cls: type[T], value: Any, path: str = "", *, keep_unknown: bool = Tru
     """Decode a parsed value (`gojson.parse`, or dicts and lists) into dataclass ``cls``;
     raises `DecodeError`. ``keep_unknown=False`` leaves `extensions` fields empty: the
     unknown keys are dropped, as Go's decoder drops them."""
-    ctx = _Context(errors=[], path=path, keep_unknown=keep_unknown)
+    ctx = _Context([], keep_unknown, name=path)
     result = _decode(GoType("struct", cls=cls), value, cls(), ctx)
     if ctx.errors:
         raise ctx.errors[0]
@@ -287,7 +334,7 @@ def _pairs(raw: GoObject | dict[str, Any]) -> Iterable[tuple[str, Any]]:
 def _decode_struct(cls: type, raw: GoObject | dict[str, Any], current: Any, ctx: _Context) -> Any:
     fields = _fields(cls)
     values = {attr: getattr(current, attr) for attr, _, _ in fields.wire}
-    inner = _Context(ctx.errors, ctx.path, ctx.go_path, struct_name(cls), ctx.keep_unknown)
+    inner = ctx.within(struct_name(cls))
     unknown: dict[str, Any] = {}
     for key, item in _pairs(raw):
         match = fields.exact.get(key) or fields.folded.get(fold(key))
@@ -308,6 +355,8 @@ def _decode_struct(cls: type, raw: GoObject | dict[str, Any], current: Any, ctx:
             if not ctx.errors:
                 path = f"{ctx.path}{err.path}"
                 ctx.errors.append(DecodeError(path, err.reason, err.go_text))
+    if len(values) == fields.init_fields:  # every field given: no need for `replace`'s copy
+        return type(current)(**values)
     return dataclasses.replace(current, **values)
 
 

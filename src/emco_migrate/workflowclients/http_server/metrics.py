@@ -27,6 +27,7 @@ class InvokeMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
         self._invokes = Counter(
             INVOKES,
             "POST /invoke requests by workflow client and status code",
@@ -53,13 +54,23 @@ class InvokeMetrics:
         """Create the series of ``clients``' successful starts at zero, so Prometheus sees
         their first start as an increase."""
         for client in clients:
-            self._invokes.labels(client, "204")
-            self._seconds.labels(client)
+            self._series(client, 204)
 
     def invoked(self, client: str, code: int, seconds: float) -> None:
         """One answered ``POST /invoke/{client}``."""
-        self._invokes.labels(client, str(code)).inc()
-        self._seconds.labels(client).observe(seconds)
+        invokes, duration = self._series(client, code)
+        invokes.inc()
+        duration.observe(seconds)
+
+    def _series(self, client: str, code: int) -> tuple[Counter, Histogram]:
+        # `labels()` validates and locks on every call; a client's series are looked up once.
+        # Only served clients and UNKNOWN_CLIENT reach here, so this stays small.
+        key = (client, code)
+        found = self._children.get(key)
+        if found is None:
+            found = self._invokes.labels(client, str(code)), self._seconds.labels(client)
+            self._children[key] = found
+        return found
 
     def exposition(self, accept: str | None) -> tuple[bytes, str]:
         """The registry in the format the scraper asks for (text or OpenMetrics), and its
