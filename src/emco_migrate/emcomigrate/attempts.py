@@ -75,14 +75,10 @@ class Beat:
 async def heartbeating(*details: Any) -> AsyncIterator[Beat]:
     """Heartbeat now and then while the block runs (a slow EMCO request must not look like
     a dead worker, and a dead worker is noticed within the heartbeat timeout). The block
-    may call the yielded `Beat` to send new details, which are then the ones repeated. A
-    local activity does not heartbeat (its workflow task is kept alive instead)."""
+    may call the yielded `Beat` to send new details, which are then the ones repeated."""
     info = activity.info()
     every = min(info.heartbeat_timeout or HEARTBEAT_EVERY_MAX, HEARTBEAT_EVERY_MAX) / 3
     beat = Beat(details)
-    if info.is_local:
-        yield beat
-        return
 
     async def repeat() -> None:
         while True:

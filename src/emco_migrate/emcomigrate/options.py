@@ -111,17 +111,6 @@ class ActivitySettings:
                 out[name] = value
         return out
 
-    def local_kwargs(self) -> dict[str, Any]:
-        """`kwargs` for `workflow.execute_local_activity`: a local activity runs on the
-        workflow's own worker (no task queue) and does not heartbeat. Every retry waits on
-        a durable timer (`LOCAL_RETRY_THRESHOLD`), so the workflow task ends between
-        attempts and queries (``current-state``: the step retrying) are answered then."""
-        out = self.kwargs()
-        out.pop("task_queue", None)
-        out.pop("heartbeat_timeout", None)
-        out["local_retry_threshold"] = LOCAL_RETRY_THRESHOLD
-        return out
-
     def with_budget(self, budget: timedelta) -> ActivitySettings:
         """These settings with ``budget`` as the schedule-to-close timeout when nothing
         else bounds the retries (no schedule-to-close, unlimited attempts)."""
@@ -145,10 +134,6 @@ class ActivitySettings:
             return self
         return replace(self, heartbeat_timeout=HEARTBEAT_FLOOR)
 
-
-# A local activity's retries whose backoff exceeds this wait on a timer rather than inside
-# the workflow task (default 1 minute): 1 ms means every retry does.
-LOCAL_RETRY_THRESHOLD = timedelta(milliseconds=1)
 
 # A heartbeat timeout runs from the start of an attempt, whether the activity heartbeats or
 # not; one shorter than a few EMCO round trips times healthy attempts out and retries them

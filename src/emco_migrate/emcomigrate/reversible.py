@@ -104,11 +104,8 @@ class ReversibleMigrationActivities:
         """Record the DIG's revision and every selected app intent, check the request can
         be carried out, and plan the new placements. Writes nothing.
 
-        Runs as a local activity (patch lighter-run-1: it only reads, so a retry is
-        safe). Run as a regular activity (runs started before the patch, or a Go
-        workflow), it heartbeats throughout: with hundreds of migrations starting together
-        its reads may wait their turn for an EMCO connection longer than the heartbeat
-        timeout.
+        Heartbeats throughout: with hundreds of migrations starting together its reads may
+        wait their turn for an EMCO connection longer than the heartbeat timeout.
         """
         logs.bind_dig(request.params.dig)
         async with heartbeating("reading"):

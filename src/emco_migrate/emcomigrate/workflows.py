@@ -104,12 +104,9 @@ PATCH_STRICT_INPUT = "strict-input-1"
 # Runs set the custom search attributes (`search_attributes`) and end with their outcome in
 # memo, so `list` and Temporal's UI filter and read them without replaying.
 PATCH_SEARCH_ATTRIBUTES = "search-attributes-1"
-# Lighter runs (issue 14), one patch (each patch is a marker and a search-attribute upsert
-# per run): the DIG lock is released by the run closing (the lock's parent close policy)
-# rather than by a release signal, whose acknowledgement and the lock's second workflow task
-# cost Temporal about 10 ms of CPU per migration; and SnapshotMigration (reads only, so a
-# retry is safe; short) runs as a local activity: no activity task through Temporal's
-# matching, its result handled in the workflow task that scheduled it.
+# Lighter runs (issue 14): the DIG lock is released by the run closing (the lock's parent
+# close policy) rather than by a release signal, whose acknowledgement and the lock's second
+# workflow task cost Temporal about 10 ms of CPU per migration.
 PATCH_LIGHTER_RUN = "lighter-run-1"
 
 # Compensation steps must not give up after one EMCO hiccup: retried for several minutes
@@ -414,7 +411,6 @@ class EmcoMigrateWorkflow:
             ACTIVITY_SNAPSHOT,
             ReversibleMigrationActivities.snapshot,
             SnapshotRequest(params, intent_refs(mig.app_intents)),
-            local=self._lighter,
         )
         self._progress.planned(snapshot)
         self._list_as({sa.SOURCE_CLUSTERS.name: _source_clusters(snapshot)})
@@ -769,10 +765,8 @@ class EmcoMigrateWorkflow:
         *,
         settings: ActivitySettings | None = None,
         forward: bool = True,
-        local: bool = False,
     ) -> T:
-        """Run one activity (``local``: as a local activity), tracking current-state
-        (forward steps only) and timings."""
+        """Run one activity, tracking current-state (forward steps only) and timings."""
         if forward:
             self._state = name
             self._progress.message = f"running {name}"
@@ -781,20 +775,14 @@ class EmcoMigrateWorkflow:
         self._progress.steps.append(step)
         workflow.set_current_details(f"{self._progress.phase.value}: {name}")
         try:
-            chosen = settings or self._options[name]
-            result: T = await (
-                workflow.execute_local_activity_method(method, argument, **chosen.local_kwargs())
-                if local
-                else workflow.execute_activity_method(method, argument, **chosen.kwargs())
+            result: T = await workflow.execute_activity_method(
+                method, argument, **(settings or self._options[name]).kwargs()
             )
         except asyncio.CancelledError:
             step.outcome = StepOutcome.CANCELLED
             raise
-        except (ActivityError, ApplicationError, TimeoutError, CancelledError) as err:
-            # A local activity's failure comes as its cause, not wrapped in ActivityError.
-            if not isinstance(err, ActivityError) and not local:
-                raise
-            cause = err.cause if isinstance(err, ActivityError) else err
+        except ActivityError as err:
+            cause = err.cause
             if isinstance(cause, CancelledError):
                 step.outcome = StepOutcome.CANCELLED
                 raise asyncio.CancelledError(str(cause)) from err
