@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
 import httpx
+import pytest
 
 from emco_migrate.emcomigrate.emco_client import EmcoClient
 from emco_migrate.emcomigrate.messages import AppExpectation, VerifyRequest
 from emco_migrate.emcomigrate.types import ClusterRef
-from emco_migrate.emcomigrate.verification import verify
+from emco_migrate.emcomigrate.verification import JITTER, MAX_POLL_SECONDS, poll_waits, verify
 
 from .test_activities import DIG, B, status
 
@@ -108,3 +110,15 @@ async def test_the_poll_that_finds_the_move_done_reads_emco_twice() -> None:
     replaced_ready = {"status": "ready", "app": "collectd", "instance": "a"}
     replaced_deployed = {"status": "deployed", "instance": "a"}
     assert emco.queries == [current, replaced_ready] * 2 + [current, replaced_deployed]
+
+
+def test_polls_back_off_on_a_fixed_ramp_then_wait_about_two_seconds_with_jitter() -> None:
+    waits = poll_waits(random.Random(7))
+    ramp = [next(waits) for _ in range(6)]
+    assert ramp == pytest.approx([0.25, 0.375, 0.5625, 0.84375, 1.265625, 1.8984375])
+    steady = [next(waits) for _ in range(400)]
+    low, high = MAX_POLL_SECONDS * (1 - JITTER), MAX_POLL_SECONDS * (1 + JITTER)
+    assert all(low <= w <= high for w in steady)
+    # Spread over the band (two verifications started together drift apart), same mean pace.
+    assert max(steady) - min(steady) > MAX_POLL_SECONDS * JITTER
+    assert sum(steady) / len(steady) == pytest.approx(MAX_POLL_SECONDS, rel=0.05)

@@ -13,8 +13,9 @@ replaced), from which `interruption.Tally` measures how long none had it.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from temporalio.exceptions import ApplicationError
@@ -32,7 +33,25 @@ from emco_migrate.emcomigrate.metrics import PollResult, verification_poll
 from emco_migrate.wire.emco import DeployedStatus, DigState
 
 FIRST_POLL_SECONDS = 0.25
+BACKOFF = 1.5
 MAX_POLL_SECONDS = 2.0
+# Once backed off, each wait is MAX_POLL_SECONDS +- this share, drawn per wait: verifications
+# started together (an evacuation's window, a fleet's rollout) drift apart instead of polling
+# EMCO in the same instant every 2 s. The ramp before it stays exact, so a rollout that is
+# Ready within a second or two is seen as soon as the fixed schedule allows.
+JITTER = 0.25
+
+
+def poll_waits(rng: random.Random | None = None) -> Iterator[float]:
+    """The waits between polls: 0.25 s, backing off x1.5 up to MAX_POLL_SECONDS, then
+    MAX_POLL_SECONDS with jitter, forever (the caller bounds them by its deadline)."""
+    draw = rng or random.Random()
+    interval = FIRST_POLL_SECONDS
+    while interval < MAX_POLL_SECONDS:
+        yield interval
+        interval *= BACKOFF
+    while True:
+        yield MAX_POLL_SECONDS * draw.uniform(1 - JITTER, 1 + JITTER)
 
 
 def _fail(message: str) -> ApplicationError:
@@ -150,13 +169,14 @@ async def verify(
 ) -> VerifyResult:
     """Poll until `problems` is empty; raise `VerificationTimeout` at the deadline.
 
-    Polls start fast and back off to every ``MAX_POLL_SECONDS``; every poll heartbeats
+    Polls start fast and back off to every ``MAX_POLL_SECONDS`` with jitter (`poll_waits`);
+    every poll heartbeats
     (so cancellation reaches this loop) with what it is still waiting for. A transient
     answer (5xx, 408, 429, timeout, connection error) means "not known yet", not failed:
     only a definite answer or the deadline ends the wait.
     """
     started = clock()
-    interval = FIRST_POLL_SECONDS
+    waits = poll_waits()
     polls = 0
     tally = Tally((e.app for e in request.expectations), request.unobserved_since)
     while True:
@@ -198,5 +218,4 @@ async def verify(
                 type=ErrorType.VERIFICATION_TIMEOUT,
                 non_retryable=True,
             )
-        await asyncio.sleep(min(interval, remaining))
-        interval = min(interval * 1.5, MAX_POLL_SECONDS)
+        await asyncio.sleep(min(next(waits), remaining))
