@@ -30,7 +30,8 @@ def app_on(cluster: ClusterRef, ready: str) -> dict[str, Any]:
 
 class MovingEmco:
     """A direct move (context ``a`` replaced by ``b``): the target is Ready from the third
-    poll on; ``old_context`` answers the readiness of the replaced context (None: a 400)."""
+    poll on; ``old_context`` answers the readiness of the replaced context (None: a 400;
+    "deleted": the context is Updated, its app gone)."""
 
     def __init__(self, old_context: str | None) -> None:
         self.old_context = old_context
@@ -47,6 +48,8 @@ class MovingEmco:
                 return httpx.Response(200, json={**log, "deployedStatus": "Updated"})
             if self.old_context is None:
                 return httpx.Response(400, text="Filter app collectd not in list of apps\n")
+            if self.old_context == "deleted":
+                return httpx.Response(200, json={**log, "deployedStatus": "Updated", "apps": []})
             return httpx.Response(200, json={**log, "apps": [app_on(SOURCE, self.old_context)]})
         assert query == {"status": "ready", "app": "collectd"}
         self.polls += 1
@@ -110,6 +113,18 @@ async def test_the_poll_that_finds_the_move_done_reads_emco_twice() -> None:
     replaced_ready = {"status": "ready", "app": "collectd", "instance": "a"}
     replaced_deployed = {"status": "deployed", "instance": "a"}
     assert emco.queries == [current, replaced_ready] * 2 + [current, replaced_deployed]
+
+
+async def test_a_replaced_context_seen_deleted_is_not_read_again() -> None:
+    emco = MovingEmco(old_context="deleted")
+    result = await run(emco, {})
+    current = {"status": "ready", "app": "collectd"}
+    replaced_ready = {"status": "ready", "app": "collectd", "instance": "a"}
+    # The first poll learns the old context is Updated: the next waiting poll reads once,
+    # and so does the poll that finds the move done (no deletion check left to make).
+    assert emco.queries == [current, replaced_ready, current, current]
+    (app,) = result.interruptions
+    assert (app.observations, app.ready) == (3, True)
 
 
 def test_polls_back_off_on_a_fixed_ramp_then_wait_about_two_seconds_with_jitter() -> None:

@@ -5,9 +5,10 @@ current context once (``status=ready``: deployed and ready status together) and 
 one when it matters: the context of the expected revision is Instantiated with no Failed
 resource; each app is Ready on each wanted cluster with at least one resource and Available
 connectivity; clusters it must leave no longer list it, and the replaced context reached
-Updated (its resources deleted). Each poll also notes, per app, whether any cluster has it
-Ready (a wanted one, another of the current context, or one of the context the update
-replaced), from which `interruption.Tally` measures how long none had it.
+Updated (its resources deleted), which, once seen, later polls take as known. Each poll
+also notes, per app, whether any cluster has it Ready (a wanted one, another of the current
+context, or one of the context the update replaced), from which `interruption.Tally`
+measures how long none had it.
 """
 
 from __future__ import annotations
@@ -58,6 +59,16 @@ def _fail(message: str) -> ApplicationError:
     return ApplicationError(message, type=ErrorType.DEPLOYMENT_FAILED, non_retryable=True)
 
 
+@dataclass
+class Seen:
+    """What earlier polls of one verification found that cannot change back: the replaced
+    contexts EMCO reported Updated (their resources deleted), which later polls need not
+    read again (a waiting poll then reads once, and so does the one that finds the move
+    done)."""
+
+    deleted: set[str] = field(default_factory=set)
+
+
 @dataclass(frozen=True)
 class Poll:
     """One poll's answer: what still stands between the DIG and the expected placement
@@ -67,16 +78,17 @@ class Poll:
     ready: dict[str, bool | None] = field(default_factory=dict)
 
 
-async def check(emco: EmcoClient, request: VerifyRequest) -> Poll:
+async def check(emco: EmcoClient, request: VerifyRequest, seen: Seen | None = None) -> Poll:
     """One poll of the DIG status: one ``status=ready`` read of the apps (it carries the
     context's deployed status, every resource's deployed and ready status on every cluster
     of the current context, and the action log), plus, once that read finds the apps Ready
     where wanted and gone elsewhere, one read of the replaced context; the replaced
     context's readiness is read too while an app is Ready on no current cluster (for the
-    interruption's measure).
+    interruption's measure). A replaced context ``seen`` deleted is not read again.
 
     Raises a non-retryable `ApplicationError` for outcomes that waiting cannot fix.
     """
+    seen = seen if seen is not None else Seen()
     apps = tuple(dict.fromkeys(e.app for e in request.expectations))
     current = DigStatus.parse(
         await emco.status(request.dig, [("status", "ready"), *(("app", a) for a in apps)])
@@ -86,17 +98,19 @@ async def check(emco: EmcoClient, request: VerifyRequest) -> Poll:
     if current.revision < request.revision:
         found = [f"DIG is at revision {current.revision}, waiting for {request.revision}"]
     else:
-        found = await _problems(emco, request, current)
+        found = await _problems(emco, request, current, seen)
     ready = {
         app: True
         if current.ready_clusters(app)
-        else await _ready_replaced(emco, request, current, app)
+        else await _ready_replaced(emco, request, current, app, seen)
         for app in apps
     }
     return Poll(found, ready)
 
 
-async def _problems(emco: EmcoClient, request: VerifyRequest, current: DigStatus) -> list[str]:
+async def _problems(
+    emco: EmcoClient, request: VerifyRequest, current: DigStatus, seen: Seen
+) -> list[str]:
     """What still stands between the DIG at the expected revision and the placement."""
     apps = tuple(e.app for e in request.expectations)
     if current.deployed_status == "InstantiateFailed":
@@ -116,19 +130,19 @@ async def _problems(emco: EmcoClient, request: VerifyRequest, current: DigStatus
             if (problem := ready_problem(current, expectation.app, cluster))
         ]
     if not found and any(e.absent_from for e in request.expectations):
-        found += await _old_context_problems(emco, request, current)
+        found += await _old_context_problems(emco, request, current, seen)
     return found
 
 
 async def _ready_replaced(
-    emco: EmcoClient, request: VerifyRequest, current: DigStatus, app: str
+    emco: EmcoClient, request: VerifyRequest, current: DigStatus, app: str, seen: Seen
 ) -> bool | None:
     """Whether the context the update replaced (a source still being deleted) has ``app``
     Ready, when no cluster of the current context has; False when there is no replaced
     context, None when EMCO refused to say (the old context may not have the app): the
     poll then does not observe it."""
     replaced = current.replaced_context(current.revision)
-    if replaced is None:
+    if replaced is None or replaced in seen.deleted:
         return False
     try:
         status = DigStatus.parse(
@@ -141,14 +155,16 @@ async def _ready_replaced(
         if not err.non_retryable:
             raise
         return None
+    if status.deployed_status == DeployedStatus.UPDATED:
+        seen.deleted.add(replaced)
     return bool(status.ready_clusters(app))
 
 
 async def _old_context_problems(
-    emco: EmcoClient, request: VerifyRequest, deployed: DigStatus
+    emco: EmcoClient, request: VerifyRequest, deployed: DigStatus, seen: Seen
 ) -> list[str]:
     old = deployed.replaced_context(deployed.revision)
-    if old is None:
+    if old is None or old in seen.deleted:
         return []
     status = DigStatus.parse(
         await emco.status(request.dig, [("status", "deployed"), ("instance", old)])
@@ -157,6 +173,7 @@ async def _old_context_problems(
         raise _fail(f"EMCO failed to remove the app from its old clusters (context {old})")
     if status.deployed_status != DeployedStatus.UPDATED:
         return [f"old context {old} is {status.deployed_status or 'pending'}: still deleting"]
+    seen.deleted.add(old)
     return []
 
 
@@ -177,13 +194,14 @@ async def verify(
     """
     started = clock()
     waits = poll_waits()
+    seen = Seen()
     polls = 0
     tally = Tally((e.app for e in request.expectations), request.unobserved_since)
     while True:
         polls += 1
         polled_at = clock()
         try:
-            poll = await check(emco, request)
+            poll = await check(emco, request, seen)
         except ApplicationError as err:
             if err.non_retryable or err.type != ErrorType.UNAVAILABLE:
                 verification_poll(PollResult.FAILED, request.purpose)
