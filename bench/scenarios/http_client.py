@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 CLIENT_PROCESS = "client"
 EMULATOR_PROCESS = "emco-sim"
 REPLY_TIMEOUT = 300.0
+# A round's answer is one JSON line with a latency per request; the warm-up round sends the
+# whole mix (3 requests per DIG of the main fleet: 3000 when scenario 3's K=1000 runs too,
+# about 65 KB of JSON, over asyncio's default 64 KiB line limit).
+ANSWER_LIMIT = 16 * 1024 * 1024
 
 
 class HttpClientFailed(Exception):
@@ -84,6 +88,7 @@ class ClientProcess:
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=stack.env(),
+            limit=ANSWER_LIMIT,
         )  # fmt: skip
         child = cls(variant, process)
         await child._write(json.dumps({"requests": [r.to_json() for r in mix]}))
